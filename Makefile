@@ -1,0 +1,76 @@
+# One task runner for people and CI. `make demo` and `make test` set everything up themselves on
+# a fresh machine (virtualenv, Python packages, release build of the extension) and are cheap to
+# re-run: each setup step is a stamp file that only re-runs when its inputs change.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS_STAMP := $(VENV)/.deps-stamp
+EXT_STAMP := $(VENV)/.ext-stamp
+RUST_INPUTS := Cargo.toml $(wildcard Cargo.lock) $(shell find core bindings -name '*.rs' -o -name Cargo.toml 2>/dev/null)
+
+# pyo3 (cargo test/clippy of the bindings) must see the venv's interpreter, and the Rust test
+# binary that embeds Python must find libpython at run time.
+export PYO3_PYTHON := $(abspath $(PY))
+PY_LIBDIR = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
+CARGO_TEST_ENV = LD_LIBRARY_PATH="$(PY_LIBDIR):$${LD_LIBRARY_PATH:-}"
+
+.PHONY: help setup build demo test test-rust test-python lint lint-rust lint-python bench schemas clean
+
+help:
+	@echo "make demo     run the demo scenario (sets everything up first)"
+	@echo "make test     every check CI runs: rustfmt, clippy, cargo test, ruff, mypy, stubtest, pytest"
+	@echo "make lint     formatting, linting and type checks only"
+	@echo "make bench    benchmarks (release build), printing throughput figures"
+	@echo "make schemas  regenerate the JSON Schemas in schemas/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(DEPS_STAMP): pyproject.toml constraints.txt scripts/requirements.py | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+		maturin $$($(PY) scripts/requirements.py)
+	touch $@
+
+$(EXT_STAMP): $(DEPS_STAMP) $(RUST_INPUTS) pyproject.toml
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
+	touch $@
+
+setup build: $(EXT_STAMP)
+
+demo: $(EXT_STAMP)
+	$(VENV)/bin/paysim --version
+
+test: lint test-rust test-python
+
+test-rust: $(DEPS_STAMP)
+	$(CARGO_TEST_ENV) cargo test --release --workspace
+
+test-python: $(EXT_STAMP)
+	$(PY) -m pytest
+
+lint: lint-rust lint-python
+
+lint-rust: $(DEPS_STAMP)
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+lint-python: $(EXT_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -m mypy.stubtest paysim._core
+
+bench: $(EXT_STAMP)
+	@echo "no benchmarks yet: the engine issues add them"
+
+schemas: $(EXT_STAMP)
+	@echo "no generated schemas yet: the config and policy issues add them"
+
+clean:
+	rm -rf $(VENV) target

@@ -1,0 +1,5 @@
+"""``python -m paysim`` runs the command line."""
+
+from paysim.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``paysim`` command line: thin Typer shells over the library."""
