@@ -1,8 +1,53 @@
-"""Type stubs for the compiled engine extension (checked by ``mypy.stubtest``)."""
+"""Type stubs for the compiled engine extension (checked by ``mypy.stubtest``).
 
-__all__ = ["__version__", "core_version"]
+``paysim._core`` is private: the public API wraps it (``paysim.events``, and the ``Simulation``
+class as it lands). Engine errors arrive as ``paysim.exceptions`` classes.
+"""
+
+from typing import final
+
+__all__ = ["Engine", "__version__", "core_version"]
 
 __version__: str
 
 def core_version() -> str:
     """Version of the Rust engine crate the extension was built from."""
+
+@final
+class Engine:
+    """One simulation, created from the normalized engine config (docs/engine-config.md)."""
+
+    def __new__(cls, config_json: str) -> Engine: ...
+    def tick(self) -> str:
+        """Process one tick; returns its TickSummary as JSON."""
+    def run(self) -> None:
+        """Run to the end of the episode (the GIL is released)."""
+    def run_until(self, tick: int) -> None:
+        """Run until ``current_tick == tick``."""
+    @property
+    def current_tick(self) -> int: ...
+    @property
+    def total_ticks(self) -> int: ...
+    @property
+    def ticks_per_day(self) -> int: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def next_seq(self) -> int: ...
+    def agent_ids(self) -> list[str]: ...
+    def summary_json(self) -> str:
+        """The engine part of the run summary, as JSON text."""
+    def agent_json(self, agent_id: str) -> str: ...
+    def payment_json(self, tx_id: str) -> str: ...
+    def queue1(self, agent_id: str) -> list[str]: ...
+    def queue2(self) -> list[str]: ...
+    def events_buffers(
+        self, since: int = 0, max_rows: int | None = None
+    ) -> tuple[int, list[tuple[str, tuple[bytes, bytes | None, bytes | None, int]]]]:
+        """Retained events with ``seq >= since`` as Arrow buffers per column."""
+    def release_events_before(self, seq: int) -> None: ...
+    def checkpoint(self) -> bytes: ...
+    @staticmethod
+    def restore(config_json: str, data: bytes) -> Engine: ...
+    def inject_arrivals(self, records_json: str) -> None: ...
+    def set_policy(self, agent_id: str, policy_json: str) -> None: ...

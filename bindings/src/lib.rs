@@ -1,9 +1,18 @@
 //! `paysim._core`: the thin PyO3 layer over `paysim-core`.
 //!
-//! Method bodies only convert and delegate; conversion helpers and the mapping from engine
-//! errors to Python exceptions live in one place each.
+//! Method bodies only convert and delegate. Conversion lives here and in `errors.rs` (the one
+//! mapping to `paysim.exceptions`); engine work runs with the GIL released and inside
+//! `catch_unwind`, so a bug cannot take the interpreter down.
 
+mod errors;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use paysim_core::engine::InjectRecord;
+use paysim_core::events::{I64Column, Utf8Column};
+use paysim_core::{Engine, EngineError};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 /// Version of the Rust engine crate the extension was built from.
 #[pyfunction]
@@ -11,10 +20,235 @@ fn core_version() -> &'static str {
     paysim_core::VERSION
 }
 
+/// Runs engine work without the GIL, turning errors and panics into Python exceptions.
+fn detached<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<T, EngineError> + Send,
+) -> PyResult<T> {
+    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(errors::to_py(py, e)),
+        Err(panic) => Err(errors::panic_to_py(panic)),
+    }
+}
+
+type Buffers<'py> = (
+    Bound<'py, PyBytes>,
+    Option<Bound<'py, PyBytes>>,
+    Option<Bound<'py, PyBytes>>,
+    usize,
+);
+
+fn i64_column<'py>(py: Python<'py>, c: &I64Column) -> Buffers<'py> {
+    let mut values = Vec::with_capacity(c.values.len() * 8);
+    for v in &c.values {
+        values.extend_from_slice(&v.to_le_bytes());
+    }
+    (
+        PyBytes::new(py, &values),
+        c.validity.as_ref().map(|v| PyBytes::new(py, v)),
+        None,
+        c.null_count,
+    )
+}
+
+fn utf8_column<'py>(py: Python<'py>, c: &Utf8Column) -> Buffers<'py> {
+    let mut offsets = Vec::with_capacity(c.offsets.len() * 4);
+    for o in &c.offsets {
+        offsets.extend_from_slice(&o.to_le_bytes());
+    }
+    (
+        PyBytes::new(py, &c.data),
+        c.validity.as_ref().map(|v| PyBytes::new(py, v)),
+        Some(PyBytes::new(py, &offsets)),
+        c.null_count,
+    )
+}
+
+/// One simulation. The config is the normalized engine JSON (docs/engine-config.md).
+#[pyclass(name = "Engine", module = "paysim._core")]
+struct PyEngine {
+    inner: Engine,
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    fn new(py: Python<'_>, config_json: &str) -> PyResult<Self> {
+        let text = config_json.to_string();
+        let inner = detached(py, move || Engine::new(&text))?;
+        Ok(PyEngine { inner })
+    }
+
+    /// Processes one tick; returns its `TickSummary` as a dict.
+    fn tick(&mut self, py: Python<'_>) -> PyResult<String> {
+        let engine = &mut self.inner;
+        let s = detached(py, || engine.tick())?;
+        Ok(serde_json::to_string(&s).unwrap_or_default())
+    }
+
+    fn run(&mut self, py: Python<'_>) -> PyResult<()> {
+        let engine = &mut self.inner;
+        detached(py, || engine.run())
+    }
+
+    fn run_until(&mut self, py: Python<'_>, tick: u32) -> PyResult<()> {
+        let engine = &mut self.inner;
+        detached(py, || engine.run_until(tick))
+    }
+
+    #[getter]
+    fn current_tick(&self) -> u32 {
+        self.inner.current_tick()
+    }
+
+    #[getter]
+    fn total_ticks(&self) -> u32 {
+        self.inner.total_ticks()
+    }
+
+    #[getter]
+    fn ticks_per_day(&self) -> u32 {
+        self.inner.setup().tpd
+    }
+
+    #[getter]
+    fn done(&self) -> bool {
+        self.inner.done()
+    }
+
+    #[getter]
+    fn next_seq(&self) -> u64 {
+        self.inner.events().next_seq()
+    }
+
+    fn agent_ids(&self) -> Vec<String> {
+        self.inner.agent_ids().to_vec()
+    }
+
+    /// The engine part of the run summary, as JSON text.
+    fn summary_json(&self) -> String {
+        self.inner.summary().to_string()
+    }
+
+    fn agent_json(&self, py: Python<'_>, agent_id: &str) -> PyResult<String> {
+        let v = self
+            .inner
+            .agent_state(agent_id)
+            .map_err(|e| errors::to_py(py, e))?;
+        Ok(serde_json::to_string(&v).unwrap_or_default())
+    }
+
+    fn payment_json(&self, py: Python<'_>, tx_id: &str) -> PyResult<String> {
+        let v = self
+            .inner
+            .payment(tx_id)
+            .map_err(|e| errors::to_py(py, e))?;
+        Ok(serde_json::to_string(&v).unwrap_or_default())
+    }
+
+    fn queue1(&self, py: Python<'_>, agent_id: &str) -> PyResult<Vec<String>> {
+        self.inner
+            .queue1(agent_id)
+            .map_err(|e| errors::to_py(py, e))
+    }
+
+    fn queue2(&self) -> Vec<String> {
+        self.inner.queue2()
+    }
+
+    /// Retained events with `seq ≥ since` as Arrow buffers: `(length, {column: (data,
+    /// validity, offsets, null_count)})`; `paysim` wraps them into a `pyarrow.Table`.
+    #[pyo3(signature = (since=0, max_rows=None))]
+    #[allow(clippy::type_complexity)]
+    fn events_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        since: u64,
+        max_rows: Option<usize>,
+    ) -> PyResult<(usize, Vec<(&'static str, Buffers<'py>)>)> {
+        let names = self.inner.names();
+        let batch = self
+            .inner
+            .events()
+            .export(since, max_rows, self.inner.setup().tpd, &names)
+            .map_err(|e| {
+                errors::to_py(
+                    py,
+                    EngineError::EventsReleased {
+                        oldest_retained: e.oldest_retained,
+                    },
+                )
+            })?;
+        let cols = vec![
+            ("seq", i64_column(py, &batch.seq)),
+            ("tick", i64_column(py, &batch.tick)),
+            ("day", i64_column(py, &batch.day)),
+            ("event_type", utf8_column(py, &batch.event_type)),
+            ("tx_id", utf8_column(py, &batch.tx_id)),
+            ("agent_id", utf8_column(py, &batch.agent_id)),
+            ("counterparty_id", utf8_column(py, &batch.counterparty_id)),
+            ("amount", i64_column(py, &batch.amount)),
+            ("details", utf8_column(py, &batch.details)),
+        ];
+        Ok((batch.len, cols))
+    }
+
+    fn release_events_before(&mut self, seq: u64) {
+        self.inner.release_events_before(seq);
+    }
+
+    fn checkpoint<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let engine = &self.inner;
+        let bytes = detached(py, || engine.checkpoint())?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    #[staticmethod]
+    fn restore(py: Python<'_>, config_json: &str, data: &[u8]) -> PyResult<Self> {
+        let (text, bytes) = (config_json.to_string(), data.to_vec());
+        let inner = detached(py, move || Engine::restore(&text, &bytes))?;
+        Ok(PyEngine { inner })
+    }
+
+    /// Queues externally supplied arrivals (a JSON list of records); atomic.
+    fn inject_arrivals(&mut self, py: Python<'_>, records_json: &str) -> PyResult<()> {
+        let records: Vec<InjectRecord> = serde_json::from_str(records_json).map_err(|e| {
+            errors::to_py(
+                py,
+                EngineError::Config(paysim_core::error::ConfigError::new(
+                    String::new(),
+                    format!("invalid arrival records: {e}"),
+                )),
+            )
+        })?;
+        let engine = &mut self.inner;
+        detached(py, || engine.inject_arrivals(&records))
+    }
+
+    /// Replaces an agent's policy between ticks (`{document, parameters, source}` JSON).
+    fn set_policy(&mut self, py: Python<'_>, agent_id: &str, policy_json: &str) -> PyResult<()> {
+        let policy: paysim_core::config::PolicyCfg =
+            serde_json::from_str(policy_json).map_err(|e| {
+                errors::to_py(
+                    py,
+                    EngineError::Policy {
+                        agent: agent_id.to_string(),
+                        message: format!("invalid policy JSON: {e}"),
+                    },
+                )
+            })?;
+        let engine = &mut self.inner;
+        let agent = agent_id.to_string();
+        detached(py, move || engine.set_policy(&agent, &policy))
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
+    m.add_class::<PyEngine>()?;
     Ok(())
 }
 

@@ -1,0 +1,226 @@
+//! Property tests over random scenarios (ENGINE.md §15): conservation, single settlement,
+//! overdraft, exclusive membership of queues, determinism, checkpoint identity, reconstruction.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use paysim_core::events::EventType;
+use paysim_core::Engine;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone)]
+struct Scenario {
+    cfg: Value,
+    exogenous: bool,
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    (
+        2usize..6,
+        1u32..12,
+        1u32..3,
+        any::<u64>(),
+        proptest::collection::vec(
+            (
+                0i64..50_000,
+                0i64..20_000,
+                0.0f64..1.5,
+                prop::bool::weighted(0.15),
+            ),
+            6,
+        ),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::collection::vec((0u32..30, 0usize..6, 0usize..6, 1i64..30_000, 0u8..3), 0..4),
+    )
+        .prop_map(|(n, tpd, days, seed, specs, deferred, limits, evs)| {
+            let ids: Vec<String> = (0..n).map(|i| format!("B{i}")).collect();
+            let mut agents = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                let (bal, cap, rate, pool) = specs[i];
+                let mut a = agent(id, bal);
+                a["unsecured_cap"] = json!(cap);
+                if pool {
+                    a["liquidity_pool"] = json!(bal / 2 + 1);
+                    a["liquidity_allocation_fraction"] = json!(0.5);
+                }
+                a["arrival_config"] = stream(rate, 100, 30_000);
+                if limits {
+                    let other = &ids[(i + 1) % n];
+                    a["limits"]["bilateral_limits"] = json!({other.clone(): 40_000});
+                    a["limits"]["multilateral_limit"] = json!(80_000);
+                }
+                agents.push(a);
+            }
+            let mut cfg = config(tpd, days, seed, agents);
+            cfg["settlement"]["deferred_crediting"] = json!(deferred);
+            let total = tpd * days;
+            let mut events = Vec::new();
+            // The EOD return of pool liquidity is exogenous too (ENGINE.md §3.2).
+            let mut exogenous = specs.iter().take(n).any(|s| s.3);
+            for (tick, s, r, amount, kind) in evs {
+                let (s, r) = (s % n, r % n);
+                if s == r {
+                    continue;
+                }
+                let tick = tick % total;
+                let ty = [
+                    "DirectTransfer",
+                    "ScheduledSettlement",
+                    "CustomTransactionArrival",
+                ][kind as usize];
+                exogenous |= kind == 0;
+                let mut e = json!({"type": ty, "schedule": {"type": "OneTime", "tick": tick},
+                    "from_agent": ids[s], "to_agent": ids[r], "amount": amount});
+                if kind == 2 {
+                    e["priority"] = json!(5);
+                    e["deadline"] = Value::Null;
+                    e["is_divisible"] = json!(false);
+                    e["rtgs_priority"] = json!("Normal");
+                }
+                events.push(e);
+            }
+            cfg["scenario_events"] = Value::Array(events);
+            Scenario { cfg, exogenous }
+        })
+}
+
+fn check_tick_invariants(e: &Engine, exogenous: bool) -> Result<(), TestCaseError> {
+    let st = e.state();
+    // I1 conservation: balances (pending credits are 0 at tick end) vs openings + pools.
+    let evs = all_events(e);
+    let (mut alloc, mut ret) = (0i64, 0i64);
+    for v in &evs {
+        match v.ty {
+            EventType::LiquidityAllocation => alloc += v.amount.unwrap_or(0),
+            EventType::LiquidityReturn => ret += v.amount.unwrap_or(0),
+            _ => {}
+        }
+    }
+    let balances: i64 = st.agents.iter().map(|a| a.balance).sum();
+    let opening: i64 = st.agents.iter().map(|a| a.opening_balance).sum();
+    prop_assert_eq!(balances, opening + alloc - ret);
+    prop_assert!(st.agents.iter().all(|a| a.pending_credit == 0));
+    // I7 reconstruction.
+    let rebuilt = reconstruct(&evs, st.agents.len());
+    let actual: Vec<i64> = st.agents.iter().map(|a| a.balance).collect();
+    prop_assert_eq!(rebuilt, actual);
+    // I3 overdraft (only exogenous transfers may break it).
+    if !exogenous {
+        for a in &st.agents {
+            prop_assert!(
+                a.balance >= -a.limit(),
+                "balance {} below -L {}",
+                a.balance,
+                a.limit()
+            );
+        }
+    }
+    // I4 exclusive membership and aggregates recomputed from the queues.
+    let mut seen = BTreeMap::new();
+    for (i, q) in st.q1.iter().enumerate() {
+        let mut value = 0i64;
+        for slot in q.values().chain(st.scheduled[i].values()) {
+            prop_assert!(seen.insert(*slot, "q1").is_none());
+            value += st.payments.get(*slot).map(|p| p.remaining).unwrap_or(0);
+        }
+        prop_assert_eq!(value, st.agents[i].q1_value);
+    }
+    let mut q2_value = vec![0i64; st.agents.len()];
+    for slot in st.q2.values() {
+        prop_assert!(seen.insert(*slot, "q2").is_none());
+        let p = st.payments.get(*slot).expect("live");
+        q2_value[p.sender as usize] += p.remaining;
+    }
+    for (i, a) in st.agents.iter().enumerate() {
+        prop_assert_eq!(q2_value[i], a.q2_value);
+        let delay: i64 = a.delay_sums.iter().sum();
+        prop_assert_eq!(delay, a.q1_value + a.q2_value);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_after_every_tick(sc in scenario()) {
+        let mut e = engine(&sc.cfg);
+        while !e.done() {
+            e.tick().expect("tick");
+            check_tick_invariants(&e, sc.exogenous)?;
+        }
+        // I2 single settlement, I9 gap-free seqs.
+        let evs = all_events(&e);
+        let mut settled = BTreeMap::new();
+        for (i, v) in evs.iter().enumerate() {
+            prop_assert_eq!(v.seq, i as u64);
+            if matches!(v.ty, EventType::RtgsImmediateSettlement | EventType::Queue2LiquidityRelease | EventType::OffsetSettlement) {
+                prop_assert!(settled.insert(v.tx, v.seq).is_none(), "settled twice: {:?}", v.tx);
+            }
+        }
+        let s = e.summary();
+        let t = &s["totals"];
+        prop_assert_eq!(t["arrivals"].as_u64(), Some(t["settled"].as_u64().unwrap() + t["dropped"].as_u64().unwrap() + t["unsettled"].as_u64().unwrap()));
+        // I8: per-day buckets sum to the cumulative totals, and CostAccrual totals match.
+        let accrued: i64 = evs.iter().filter(|v| v.ty == EventType::CostAccrual).map(|v| v.amount.unwrap_or(0)).sum();
+        prop_assert_eq!(Some(accrued), s["costs"]["total"].as_i64());
+    }
+
+    #[test]
+    fn runs_are_deterministic_and_seeds_matter(sc in scenario()) {
+        let mut a = engine(&sc.cfg);
+        let mut b = engine(&sc.cfg);
+        a.run().unwrap();
+        b.run().unwrap();
+        prop_assert_eq!(json_lines(&a, 0), json_lines(&b, 0));
+        let mut other = sc.cfg.clone();
+        let seed = other["simulation"]["rng_seed"].as_u64().unwrap();
+        other["simulation"]["rng_seed"] = json!(seed.wrapping_add(1));
+        let mut c = engine(&other);
+        c.run().unwrap();
+        if a.summary()["totals"]["arrivals"].as_u64().unwrap_or(0) > 3 {
+            prop_assert_ne!(json_lines(&a, 2), json_lines(&c, 2));
+        }
+    }
+
+    #[test]
+    fn checkpoint_restore_continues_identically(sc in scenario(), at in 0u32..40) {
+        let text = sc.cfg.to_string();
+        let mut full = engine(&sc.cfg);
+        let cut = at % (full.total_ticks() + 1);
+        full.run_until(cut).unwrap();
+        let bytes = full.checkpoint().unwrap();
+        let from = full.events().next_seq();
+        let mut restored = Engine::restore(&text, &bytes).unwrap();
+        prop_assert_eq!(restored.checkpoint().unwrap(), bytes.clone());
+        full.run().unwrap();
+        restored.run().unwrap();
+        prop_assert_eq!(json_lines(&full, from), json_lines(&restored, from));
+        prop_assert_eq!(full.summary(), restored.summary());
+    }
+}
+
+#[test]
+fn restore_rejects_another_config_and_damaged_bytes() {
+    let cfg = config(5, 1, 3, vec![agent("A", 10), agent("B", 0)]);
+    let mut e = engine(&cfg);
+    e.run_until(2).unwrap();
+    let bytes = e.checkpoint().unwrap();
+    let mut other = cfg.clone();
+    other["simulation"]["rng_seed"] = json!(4);
+    assert!(matches!(
+        Engine::restore(&other.to_string(), &bytes),
+        Err(paysim_core::EngineError::Checkpoint(
+            paysim_core::checkpoint_frame::CheckpointError::ConfigMismatch { .. }
+        ))
+    ));
+    let mut bad = bytes.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xFF;
+    assert!(Engine::restore(&cfg.to_string(), &bad).is_err());
+    assert!(Engine::restore(&cfg.to_string(), &bytes[..10]).is_err());
+}
