@@ -5,7 +5,9 @@
 //! kept beside the state: emitted events are not state (§11).
 
 mod checkpoint;
+mod entry;
 mod lifecycle;
+mod lsm;
 mod queries;
 mod scenario;
 mod settle;

@@ -1,6 +1,5 @@
 //! One tick, in the order of ENGINE.md §5.2 (S1–S16).
 
-use super::settle::{Path, Refusal};
 use super::{Engine, TickSummary};
 use crate::costs::CostComponent;
 use crate::error::{EngineError, EngineResult};
@@ -41,7 +40,8 @@ impl Engine {
         // S8: no policy holds Q2 actions yet.
         self.rtgs_entry();
         self.queue_pass(false);
-        // S11 (LSM) arrives with the LSM issue; S12 has no tree yet.
+        self.lsm_step();
+        // S12 has no tree yet.
         self.apply_deferred_credits();
         let cost = self.costs_and_overdue();
         if within == tpd - 1 {
@@ -313,64 +313,6 @@ impl Engine {
                 );
             }
         }
-    }
-
-    /// S9: each released payment settles at once if the RTGS rule passes, else joins Q2.
-    fn rtgs_entry(&mut self) {
-        let release = std::mem::take(&mut self.scratch.release);
-        for slot in release.iter().copied() {
-            let Some(p) = self.st.payments.get(slot) else {
-                continue;
-            };
-            let (key, s, r, x, rtgs) = (p.key, p.sender, p.receiver, p.remaining, p.rtgs);
-            match self.rtgs_check(s, r, x) {
-                Ok(()) => self.settle(slot, Path::Rtgs),
-                Err(why) => {
-                    match why {
-                        Refusal::BilateralLimit { outflow, limit } => {
-                            self.emit(
-                                EventType::BilateralLimitExceeded,
-                                Some(key),
-                                Some(s),
-                                Some(r),
-                                Some(x),
-                                &[
-                                    (Key::CurrentOutflow, Val::I64(outflow)),
-                                    (Key::Limit, Val::I64(limit)),
-                                ],
-                            );
-                        }
-                        Refusal::MultilateralLimit { outflow, limit } => {
-                            self.emit(
-                                EventType::MultilateralLimitExceeded,
-                                Some(key),
-                                Some(s),
-                                Some(r),
-                                Some(x),
-                                &[
-                                    (Key::CurrentOutflow, Val::I64(outflow)),
-                                    (Key::Limit, Val::I64(limit)),
-                                ],
-                            );
-                        }
-                        Refusal::InsufficientLiquidity => {}
-                    }
-                    self.q2_insert(slot);
-                    self.emit(
-                        EventType::QueuedRtgs,
-                        Some(key),
-                        Some(s),
-                        Some(r),
-                        Some(x),
-                        &[
-                            (Key::Reason, Val::Str(why.as_str())),
-                            (Key::RtgsPriority, Val::Str(rtgs.as_str())),
-                        ],
-                    );
-                }
-            }
-        }
-        self.scratch.release = release;
     }
 
     /// S13: credit each receiver its pending sum, in agent order.
