@@ -54,6 +54,7 @@ impl Engine {
             setup: Arc::new(setup),
             st,
             scratch: Scratch::default(),
+            deciders: Vec::new(),
             failed_error,
             tick_settled: 0,
             tick_lsm: 0,

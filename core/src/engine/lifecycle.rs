@@ -308,6 +308,19 @@ impl Engine {
         }
     }
 
+    /// Schedules a staggered piece in its sender's Q1 for release at `due`.
+    pub(super) fn schedule_insert(&mut self, slot: Slot, due: u32) {
+        let Some(p) = self.st.payments.get_mut(slot) else {
+            return;
+        };
+        p.location = Location::Q1Scheduled { release_tick: due };
+        let (sender, rem, creation) = (p.sender, p.remaining, p.creation);
+        self.st.scheduled[sender as usize].insert((due, creation), slot);
+        let a = &mut self.st.agents[sender as usize];
+        a.q1_count += 1;
+        a.q1_value = a.q1_value.saturating_add(rem);
+    }
+
     pub(super) fn schedule_remove(&mut self, slot: Slot) {
         let Some(p) = self.st.payments.get(slot) else {
             return;

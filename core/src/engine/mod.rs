@@ -4,10 +4,13 @@
 //! everything that changes and is therefore exactly what a checkpoint holds. The event log is
 //! kept beside the state: emitted events are not state (§11).
 
+mod bank_steps;
 mod checkpoint;
+pub mod decisions;
 mod entry;
 mod lifecycle;
 mod lsm;
+mod q1;
 mod queries;
 mod scenario;
 mod settle;
@@ -148,6 +151,9 @@ pub struct Engine {
     st: State,
     events: EventLog,
     scratch: Scratch,
+    /// Per-agent decision sources; `None` runs the release-everything baseline. Not part of
+    /// the state: they are rebuilt from the policies (or set again by tests) after a restore.
+    deciders: Vec<Option<Box<dyn decisions::Decider>>>,
     /// The error that failed a tick; the engine then refuses ticks and checkpoints.
     failed_error: Option<EngineError>,
     /// Counters of the tick being processed (for `TickSummary`).
@@ -186,6 +192,7 @@ impl Engine {
             setup,
             st,
             scratch: Scratch::default(),
+            deciders: Vec::new(),
             failed_error: None,
             tick_settled: 0,
             tick_lsm: 0,
@@ -299,6 +306,21 @@ impl Engine {
     /// Runs to the end of the episode.
     pub fn run(&mut self) -> EngineResult<()> {
         self.run_until(self.setup.total_ticks)
+    }
+
+    /// Installs a decision source for one agent (tests and embedders drive policies this way).
+    #[doc(hidden)]
+    pub fn set_decider(
+        &mut self,
+        agent: &str,
+        decider: Box<dyn decisions::Decider>,
+    ) -> EngineResult<()> {
+        let i = self.agent_index(agent)? as usize;
+        if self.deciders.len() < self.st.agents.len() {
+            self.deciders.resize_with(self.st.agents.len(), || None);
+        }
+        self.deciders[i] = Some(decider);
+        Ok(())
     }
 
     /// Frees retained events below `seq`.
