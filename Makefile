@@ -66,8 +66,8 @@ lint-python: $(EXT_STAMP)
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest paysim._core
 
-bench: $(EXT_STAMP)
-	@echo "no benchmarks yet: the engine issues add them"
+bench: $(DEPS_STAMP)
+	cargo run --release --quiet -p paysim-benches --bin engine_bench
 
 schemas: $(EXT_STAMP)
 	@echo "no generated schemas yet: the config and policy issues add them"
