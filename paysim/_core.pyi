@@ -6,7 +6,7 @@ class as it lands). Engine errors arrive as ``paysim.exceptions`` classes.
 
 from typing import final
 
-__all__ = ["Engine", "__version__", "core_version"]
+__all__ = ["Engine", "__version__", "core_version", "run_many"]
 
 __version__: str
 
@@ -51,3 +51,7 @@ class Engine:
     def restore(config_json: str, data: bytes) -> Engine: ...
     def inject_arrivals(self, records_json: str) -> None: ...
     def set_policy(self, agent_id: str, policy_json: str) -> None: ...
+
+def run_many(configs: list[str], threads: int | None = None) -> list[tuple[bool, object]]:
+    """Run independent configs on engine threads; per run ``(True, summary_json)`` or
+    ``(False, exception)``, in input order."""

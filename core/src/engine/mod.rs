@@ -10,6 +10,7 @@ pub mod decisions;
 mod entry;
 mod lifecycle;
 mod lsm;
+pub mod many;
 mod q1;
 mod queries;
 mod scenario;
