@@ -66,11 +66,12 @@ lint-python: $(EXT_STAMP)
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest paysim._core
 
-bench: $(DEPS_STAMP)
+bench: $(EXT_STAMP)
 	cargo run --release --quiet -p paysim-benches --bin engine_bench
+	$(PY) benches/python_bench.py
 
 schemas: $(EXT_STAMP)
-	@echo "no generated schemas yet: the config and policy issues add them"
+	$(PY) -m paysim.schemas schemas
 
 clean:
 	rm -rf $(VENV) target

@@ -87,8 +87,15 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let tpd = 1_000;
     println!("paysim engine benchmark (release, one core); FIFO, ample liquidity, LSM settings on");
-    println!("{:>6} {:>5} {:>14} {:>12} {:>12} {:>10}", "banks", "days", "arrivals/s", "ticks/s", "events/s", "total s");
-    let scales: [(usize, u32); 3] = if quick { [(10, 2), (100, 2), (1_000, 1)] } else { [(10, 20), (100, 20), (1_000, 2)] };
+    println!(
+        "{:>6} {:>5} {:>14} {:>12} {:>12} {:>10}",
+        "banks", "days", "arrivals/s", "ticks/s", "events/s", "total s"
+    );
+    let scales: [(usize, u32); 3] = if quick {
+        [(10, 2), (100, 2), (1_000, 1)]
+    } else {
+        [(10, 20), (100, 20), (1_000, 2)]
+    };
     for (banks, days) in scales {
         match run(banks, days, tpd) {
             Ok(stats) => {
@@ -104,6 +111,11 @@ fn main() {
                     secs
                 );
                 if banks == 100 && stats.len() >= 2 {
+                    let per_day: Vec<String> = stats
+                        .iter()
+                        .map(|d| format!("{:.2}", d.arrivals as f64 / d.seconds / 1e6))
+                        .collect();
+                    println!("       per-day arrivals/s (M, 100 banks): {}", per_day.join(" "));
                     let rate = |d: &DayStat| d.arrivals as f64 / d.seconds;
                     let first = rate(&stats[0]);
                     let last = rate(&stats[stats.len() - 1]);
