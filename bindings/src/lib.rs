@@ -235,6 +235,7 @@ impl PyEngine {
                     EngineError::Policy {
                         agent: agent_id.to_string(),
                         message: format!("invalid policy JSON: {e}"),
+                        problems: Vec::new(),
                     },
                 )
             })?;

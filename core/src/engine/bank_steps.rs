@@ -1,28 +1,52 @@
 //! S4, S5 and S12: the collateral trees and the bank tree (ENGINE.md §3.4, §3.5).
 
 use super::decisions::{BankAction, CollateralAction, Layer};
+use super::policy_eval::Outcome;
 use super::Engine;
+use crate::error::EngineResult;
 use crate::events::{EventType, Key, Val};
 use crate::liquidity;
+use crate::policy::Tree;
 use crate::state::{Budget, Timer};
 
 impl Engine {
     /// S4 / S12: one collateral decision per agent (agents in outage skip it).
-    pub(super) fn collateral_layer(&mut self, layer: Layer) {
+    pub(super) fn collateral_layer(&mut self, layer: Layer) -> EngineResult<()> {
         let t = self.st.tick;
+        let tree = match layer {
+            Layer::Strategic => Tree::StrategicCollateral,
+            Layer::EndOfTick => Tree::EndOfTickCollateral,
+        };
+        let mut aggs = None;
         for i in 0..self.st.agents.len() {
             if self.st.agents[i].in_outage(t) {
                 continue;
             }
-            let Some(d) = self.deciders.get_mut(i).and_then(Option::as_mut) else {
+            let (action, path) = if let Some(d) = self.deciders.get_mut(i).and_then(Option::as_mut)
+            {
+                let a = match layer {
+                    Layer::Strategic => d.strategic_collateral(i as u32, t),
+                    Layer::EndOfTick => d.end_of_tick_collateral(i as u32, t),
+                };
+                (a, Vec::new())
+            } else if self.compiled.get(i).is_some_and(|c| c.has_tree(tree)) {
+                if aggs.is_none() {
+                    aggs = Some(self.phase_aggs(self.needs_pass(tree)));
+                }
+                let Some(ag) = aggs.as_ref() else { continue };
+                let ag = ag.clone();
+                match self.dsl_collateral(i as u32, layer, &ag)? {
+                    Outcome::Decided(x) => x,
+                    Outcome::Skipped => continue,
+                }
+            } else {
                 continue;
             };
-            let action = match layer {
-                Layer::Strategic => d.strategic_collateral(i as u32, t),
-                Layer::EndOfTick => d.end_of_tick_collateral(i as u32, t),
-            };
+            self.decision_path = path;
             self.apply_collateral(i as u32, layer, action);
+            self.decision_path.clear();
         }
+        Ok(())
     }
 
     pub(super) fn apply_collateral(&mut self, agent: u32, layer: Layer, action: CollateralAction) {
@@ -84,7 +108,7 @@ impl Engine {
                 if let Some(due) = due {
                     details.push((Key::AutoWithdrawTick, Val::U64(u64::from(due))));
                 }
-                self.emit(
+                self.emit_policy(
                     EventType::CollateralPost,
                     None,
                     Some(agent),
@@ -107,7 +131,7 @@ impl Engine {
                 }
                 a.posted_collateral -= applied;
                 let new_total = a.posted_collateral;
-                self.emit(
+                self.emit_policy(
                     EventType::CollateralWithdraw,
                     None,
                     Some(agent),
@@ -125,21 +149,37 @@ impl Engine {
     }
 
     /// S5: clear every budget, then one bank decision per agent.
-    pub(super) fn bank_step(&mut self) {
+    pub(super) fn bank_step(&mut self) -> EngineResult<()> {
         let t = self.st.tick;
         for a in self.st.agents.iter_mut() {
             a.budget = None;
         }
+        let mut aggs = None;
         for i in 0..self.st.agents.len() {
             if self.st.agents[i].in_outage(t) {
                 continue;
             }
-            let Some(d) = self.deciders.get_mut(i).and_then(Option::as_mut) else {
+            let (action, path) = if let Some(d) = self.deciders.get_mut(i).and_then(Option::as_mut)
+            {
+                (d.bank(i as u32, t), Vec::new())
+            } else if self.compiled.get(i).is_some_and(|c| c.has_tree(Tree::Bank)) {
+                if aggs.is_none() {
+                    aggs = Some(self.phase_aggs(self.needs_pass(Tree::Bank)));
+                }
+                let Some(ag) = aggs.as_ref() else { continue };
+                let ag = ag.clone();
+                match self.dsl_bank(i as u32, &ag)? {
+                    Outcome::Decided(x) => x,
+                    Outcome::Skipped => continue,
+                }
+            } else {
                 continue;
             };
-            let action = d.bank(i as u32, t);
+            self.decision_path = path;
             self.apply_bank(i as u32, action);
+            self.decision_path.clear();
         }
+        Ok(())
     }
 
     pub(super) fn apply_bank(&mut self, agent: u32, action: BankAction) {
@@ -161,7 +201,7 @@ impl Engine {
                     max: max_value,
                 });
                 let per = max_per_counterparty.map(Val::I64).unwrap_or(Val::Null);
-                self.emit(
+                self.emit_policy(
                     EventType::BankBudgetSet,
                     None,
                     Some(agent),
@@ -190,7 +230,7 @@ impl Engine {
             return;
         }
         regs.insert(key.clone(), new);
-        self.emit(
+        self.emit_policy(
             EventType::StateRegisterSet,
             None,
             Some(agent),

@@ -6,12 +6,20 @@
 
 use super::decisions::{PaymentAction, PaymentInfo};
 use super::lifecycle::NewPayment;
+use super::policy_eval::Outcome;
 use super::Engine;
 use crate::config::RtgsPriority;
 use crate::costs::CostComponent;
 use crate::error::EngineResult;
 use crate::events::{EventType, Key, Val};
 use crate::state::{Location, Slot, Source, Status};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DecisionSource {
+    Scripted,
+    Policy,
+    Baseline,
+}
 
 const RELEASE: PaymentAction = PaymentAction::Release {
     priority_flag: None,
@@ -41,29 +49,67 @@ impl Engine {
         })
     }
 
+    /// Which source decides an agent's payments.
+    fn payment_source(&self, agent: usize) -> DecisionSource {
+        if self.deciders.get(agent).is_some_and(Option::is_some) {
+            DecisionSource::Scripted
+        } else if self
+            .compiled
+            .get(agent)
+            .is_some_and(|c| c.has_tree(crate::policy::Tree::Payment))
+        {
+            DecisionSource::Policy
+        } else {
+            DecisionSource::Baseline
+        }
+    }
+
     /// S7: escalation and ordering, decisions against the snapshot, then application.
     pub(super) fn q1_pass(&mut self) -> EngineResult<()> {
         let t = self.st.tick;
         self.escalate();
         // (c)+(d): every decision is taken before any is applied.
-        let mut decisions: Vec<(u32, Slot, PaymentAction)> = Vec::new();
+        let mut decisions: Vec<(u32, Slot, PaymentAction, Vec<String>)> = Vec::new();
         let mut slots = std::mem::take(&mut self.scratch.slots);
+        let aggs = self.phase_aggs(self.needs_pass(crate::policy::Tree::Payment));
+        let mut constant: Vec<Option<(PaymentAction, Vec<String>)>> =
+            vec![None; self.st.agents.len()];
         for i in 0..self.st.agents.len() {
             if self.st.agents[i].in_outage(t) {
                 continue;
             }
-            if self.deciders.get(i).is_some_and(Option::is_some) {
-                slots.clear();
-                slots.extend(self.st.q1[i].values().copied());
-                for slot in slots.iter().copied() {
-                    let Some(info) = self.payment_info(slot) else {
-                        continue;
-                    };
-                    let action = match self.deciders.get_mut(i).and_then(Option::as_mut) {
-                        Some(d) => d.payment(t, &info),
-                        None => RELEASE,
-                    };
-                    decisions.push((i as u32, slot, action));
+            let source = self.payment_source(i);
+            if source == DecisionSource::Baseline {
+                continue;
+            }
+            if source == DecisionSource::Policy && !self.st.q1[i].is_empty() {
+                if let Some(d) = self.dsl_payment_for_agent(i as u32, &aggs) {
+                    if let Some(c) = constant.get_mut(i) {
+                        *c = Some(d);
+                    }
+                    continue;
+                }
+            }
+            slots.clear();
+            slots.extend(self.st.q1[i].values().copied());
+            for slot in slots.iter().copied() {
+                match source {
+                    DecisionSource::Scripted => {
+                        let Some(info) = self.payment_info(slot) else {
+                            continue;
+                        };
+                        if let Some(d) = self.deciders.get_mut(i).and_then(Option::as_mut) {
+                            decisions.push((i as u32, slot, d.payment(t, &info), Vec::new()));
+                        }
+                    }
+                    DecisionSource::Policy => {
+                        if let Outcome::Decided((action, path)) =
+                            self.dsl_payment(i as u32, slot, false, &aggs)?
+                        {
+                            decisions.push((i as u32, slot, action, path));
+                        }
+                    }
+                    DecisionSource::Baseline => {}
                 }
             }
         }
@@ -85,20 +131,34 @@ impl Engine {
                 self.schedule_remove(slot);
                 self.push_release(slot, true, &mut release);
             }
-            if self.deciders.get(i).is_some_and(Option::is_some) {
-                while next < decisions.len() && decisions[next].0 as usize == i {
-                    let (_, slot, action) =
-                        std::mem::replace(&mut decisions[next], (0, 0, PaymentAction::Drop));
-                    next += 1;
-                    self.apply_payment_action(slot, action, &mut release);
-                }
-            } else {
-                // The baseline: release every unscheduled Q1 payment, in Q1 order.
+            if self.payment_source(i) == DecisionSource::Baseline {
+                // An absent payment tree releases every unscheduled Q1 payment, in Q1 order.
                 slots.clear();
                 slots.extend(self.st.q1[i].values().copied());
                 for slot in slots.iter().copied() {
                     self.apply_payment_action(slot, RELEASE, &mut release);
                 }
+                continue;
+            }
+            if let Some((action, path)) = constant.get_mut(i).and_then(Option::take) {
+                slots.clear();
+                slots.extend(self.st.q1[i].values().copied());
+                for slot in slots.iter().copied() {
+                    self.decision_path.clone_from(&path);
+                    self.apply_payment_action(slot, action.clone(), &mut release);
+                }
+                self.decision_path.clear();
+                continue;
+            }
+            while next < decisions.len() && decisions[next].0 as usize == i {
+                let (_, slot, action, path) = std::mem::replace(
+                    &mut decisions[next],
+                    (0, 0, PaymentAction::Drop, Vec::new()),
+                );
+                next += 1;
+                self.decision_path = path;
+                self.apply_payment_action(slot, action, &mut release);
+                self.decision_path.clear();
             }
         }
         self.scratch.slots = slots;
@@ -111,7 +171,7 @@ impl Engine {
             return;
         };
         let (key, s) = (p.key, p.sender);
-        self.emit(
+        self.emit_policy(
             EventType::PolicyHold,
             Some(key),
             Some(s),
@@ -129,7 +189,7 @@ impl Engine {
         let new = new.min(10);
         self.set_priority(slot, new, true);
         if old != new {
-            self.emit(
+            self.emit_policy(
                 EventType::TransactionReprioritized,
                 Some(key),
                 Some(s),
@@ -229,7 +289,7 @@ impl Engine {
         };
         let (key, s, r, x, rtgs, prio) =
             (p.key, p.sender, p.receiver, p.remaining, p.rtgs, p.priority);
-        self.emit(
+        self.emit_policy(
             EventType::PolicySubmit,
             Some(key),
             Some(s),
@@ -402,7 +462,7 @@ impl Engine {
             child_slots.push(cs);
         }
         let due_i64: Vec<i64> = due.iter().map(|d| i64::from(*d)).collect();
-        self.emit(
+        self.emit_policy(
             EventType::PolicySplit,
             Some(p.key),
             Some(p.sender),
@@ -447,7 +507,7 @@ impl Engine {
             pp.status = Status::Dropped { tick: t };
             pp.deadline_penalty_charged = true;
         }
-        self.emit(
+        self.emit_policy(
             EventType::PolicyDrop,
             Some(p.key),
             Some(p.sender),
@@ -469,37 +529,61 @@ impl Engine {
     }
 
     /// S8: Q2 actions, only for agents whose policy can take them, in Q2 order.
-    pub(super) fn q2_policy_pass(&mut self) {
+    pub(super) fn q2_policy_pass(&mut self) -> EngineResult<()> {
         let t = self.st.tick;
-        let active: Vec<bool> = self
-            .deciders
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                d.as_ref().is_some_and(|d| d.uses_q2_actions()) && !self.st.agents[i].in_outage(t)
+        let active: Vec<Option<DecisionSource>> = (0..self.st.agents.len())
+            .map(|i| {
+                if self.st.agents[i].in_outage(t) {
+                    return None;
+                }
+                match self.payment_source(i) {
+                    DecisionSource::Scripted
+                        if self.deciders[i]
+                            .as_ref()
+                            .is_some_and(|d| d.uses_q2_actions()) =>
+                    {
+                        Some(DecisionSource::Scripted)
+                    }
+                    DecisionSource::Policy if self.compiled[i].uses_q2_actions() => {
+                        Some(DecisionSource::Policy)
+                    }
+                    _ => None,
+                }
             })
             .collect();
-        if !active.iter().any(|a| *a) {
-            return;
+        if active.iter().all(Option::is_none) {
+            return Ok(());
         }
+        let aggs = self.phase_aggs(self.needs_pass(crate::policy::Tree::Payment));
         let entries: Vec<Slot> = self.st.q2.values().copied().collect();
         let mut decisions = Vec::new();
         for slot in entries {
             let Some(info) = self.payment_info(slot) else {
                 continue;
             };
-            if !active.get(info.sender as usize).copied().unwrap_or(false) {
-                continue;
-            }
-            if let Some(d) = self
-                .deciders
-                .get_mut(info.sender as usize)
-                .and_then(Option::as_mut)
-            {
-                decisions.push((slot, d.payment(t, &info)));
+            let sender = info.sender;
+            match active.get(sender as usize).copied().flatten() {
+                Some(DecisionSource::Scripted) => {
+                    if let Some(d) = self
+                        .deciders
+                        .get_mut(sender as usize)
+                        .and_then(Option::as_mut)
+                    {
+                        decisions.push((slot, d.payment(t, &info), Vec::new()));
+                    }
+                }
+                Some(DecisionSource::Policy) => {
+                    if let Outcome::Decided((action, path)) =
+                        self.dsl_payment(sender, slot, true, &aggs)?
+                    {
+                        decisions.push((slot, action, path));
+                    }
+                }
+                _ => {}
             }
         }
-        for (slot, action) in decisions {
+        for (slot, action, path) in decisions {
+            self.decision_path = path;
             match action {
                 PaymentAction::WithdrawFromRtgs => self.withdraw(slot),
                 PaymentAction::ResubmitToRtgs { rtgs_priority } => {
@@ -507,7 +591,9 @@ impl Engine {
                 }
                 _ => {}
             }
+            self.decision_path.clear();
         }
+        Ok(())
     }
 
     fn withdraw(&mut self, slot: Slot) {
@@ -517,7 +603,7 @@ impl Engine {
         let (key, s, rtgs) = (p.key, p.sender, p.declared_rtgs);
         self.q2_remove(slot);
         self.q1_insert(slot);
-        self.emit(
+        self.emit_policy(
             EventType::RtgsWithdrawal,
             Some(key),
             Some(s),
@@ -540,7 +626,7 @@ impl Engine {
             p.rtgs = new;
         }
         self.q2_insert(slot);
-        self.emit(
+        self.emit_policy(
             EventType::RtgsResubmission,
             Some(key),
             Some(s),

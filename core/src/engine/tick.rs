@@ -8,8 +8,24 @@ use crate::events::{EventType, Key, Val};
 use crate::state::{Location, Source, Status};
 
 impl Engine {
-    /// Processes `current_tick`, then advances it.
+    /// Processes `current_tick`, then advances it. A policy evaluation failure (under
+    /// `on_policy_error: fail`) or an arithmetic overflow fails the engine: later ticks and
+    /// checkpoints are refused with the original error, queries still work.
     pub fn tick(&mut self) -> EngineResult<TickSummary> {
+        let result = self.tick_inner();
+        if let Err(e) = &result {
+            if matches!(
+                e,
+                EngineError::PolicyEvaluation(_) | EngineError::Overflow { .. }
+            ) {
+                self.st.failed = Some(e.to_string());
+                self.failed_error = Some(e.clone());
+            }
+        }
+        result
+    }
+
+    fn tick_inner(&mut self) -> EngineResult<TickSummary> {
         if let Some(e) = &self.failed_error {
             return Err(EngineError::EngineFailed(Box::new(e.clone())));
         }
@@ -31,15 +47,15 @@ impl Engine {
         self.scenario_events()?;
         self.generate_arrivals();
         self.ingest_injected();
-        self.collateral_layer(Layer::Strategic);
-        self.bank_step();
+        self.collateral_layer(Layer::Strategic)?;
+        self.bank_step()?;
         self.collateral_timers();
         self.q1_pass()?;
-        self.q2_policy_pass();
+        self.q2_policy_pass()?;
         self.rtgs_entry();
         self.queue_pass(false);
         self.lsm_step();
-        self.collateral_layer(Layer::EndOfTick);
+        self.collateral_layer(Layer::EndOfTick)?;
         self.apply_deferred_credits();
         let cost = self.costs_and_overdue();
         if within == tpd - 1 {
@@ -55,6 +71,7 @@ impl Engine {
                 self.st.metrics.peak_overdraft = used;
             }
         }
+        self.st.lsm_bits = (self.st.lsm_bits << 1) | u16::from(self.tick_lsm > 0);
         self.st.tick += 1;
         Ok(TickSummary {
             tick: t,
@@ -73,8 +90,12 @@ impl Engine {
         let t = self.st.tick;
         let day = t / self.setup.tpd;
         let realloc = self.setup.cfg.settlement.daily_liquidity_reallocation;
+        self.st.received_today.clear();
         for i in 0..self.st.agents.len() {
             self.st.agents[i].costs.open_day(day as usize);
+            let a = &self.st.agents[i];
+            self.st.day_due[i] = a.q1_value.saturating_add(a.q2_value);
+            self.st.day_settled[i] = 0;
             let a = &self.st.agents[i];
             if a.pool <= 0 || (day > 0 && !realloc) {
                 continue;
