@@ -17,6 +17,7 @@ from paysim.exceptions import (
 
 __version__: str = _core.__version__
 
+from paysim.policy import ValidationReport, validate_policy  # noqa: E402
 from paysim.simulation import Simulation, TickSummary, run_many  # noqa: E402
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "Simulation",
     "StoreError",
     "TickSummary",
+    "ValidationReport",
     "__version__",
     "load_scenario",
     "run_many",
+    "validate_policy",
 ]

@@ -11,9 +11,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from paysim import _core
 from paysim.config import canonical_schema_text
 
 GENERATORS: dict[str, Callable[[], str]] = {
+    "policy.schema.json": _core.policy_json_schema,
     "scenario.schema.json": canonical_schema_text,
 }
 

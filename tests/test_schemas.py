@@ -25,3 +25,11 @@ def test_example_scenarios_validate_against_the_scenario_schema() -> None:
     schema = json.loads((SCHEMAS / "scenario.schema.json").read_text())
     for path in sorted((SCHEMAS.parent / "scenarios").glob("*.yaml")):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def test_library_policies_validate_against_the_policy_schema() -> None:
+    schema = json.loads((SCHEMAS / "policy.schema.json").read_text())
+    library = sorted((SCHEMAS.parent / "policies").glob("*.json"))
+    assert library
+    for path in library:
+        jsonschema.validate(json.loads(path.read_text()), schema)

@@ -5,6 +5,7 @@
 //! `catch_unwind`, so a bug cannot take the interpreter down.
 
 mod errors;
+mod policy;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -280,6 +281,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(run_many, m)?)?;
+    m.add_function(wrap_pyfunction!(policy::validate_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(policy::policy_json_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(policy::policy_registry, m)?)?;
     Ok(())
 }
 
