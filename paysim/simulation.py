@@ -145,7 +145,33 @@ def engine_config(
         policy_overrides=policies,
         param_overrides=params,
     )
-    return canonical_json(result.config), result.warnings
+    warnings = list(result.warnings) + _override_warnings(scenario, result.config)
+    return canonical_json(result.config), warnings
+
+
+def _override_warnings(scenario: Scenario, config: Mapping[str, object]) -> list[str]:
+    """Warnings the engine's validator raises about each agent's parameter overrides (e.g.
+    ``PARAMETER_OVERRIDE_OUT_OF_RANGE``: allowed, since the declared range is a search space,
+    but worth telling the user)."""
+    from paysim.policy.validation import scenario_info
+
+    agents = config.get("agents")
+    if not isinstance(agents, list):
+        return []
+    base = scenario_info(scenario)
+    out: list[str] = []
+    for agent in agents:
+        policy = agent.get("policy") if isinstance(agent, dict) else None
+        if not isinstance(policy, dict) or not policy.get("parameters"):
+            continue
+        info = {**base, "parameter_overrides": policy["parameters"]}
+        report, _ = _core.validate_policy(
+            json.dumps(policy["document"]).encode(), str(policy.get("source", "")), json.dumps(info)
+        )
+        for w in json.loads(report).get("warnings", []):
+            if str(w.get("code", "")).startswith("PARAMETER_OVERRIDE"):
+                out.append(f"agent `{agent.get('id')}`: {w['code']}: {w['message']}")
+    return out
 
 
 class Simulation:

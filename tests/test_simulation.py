@@ -259,3 +259,24 @@ def test_set_policy_between_ticks_emits_policy_replaced() -> None:
     assert json.loads(rows[0]["details"])["new_policy_id"] == "castro_liquidity"
     with pytest.raises(paysim.ScenarioError, match="no library policy"):
         sim.set_policy("BANK_A", "no_such_policy")
+
+
+def test_out_of_range_override_loads_with_a_warning(tmp_path: Path) -> None:
+    from paysim.config import scenario_from_dict
+
+    sc = scenario_from_dict(
+        {
+            "simulation": {"ticks_per_day": 10, "num_days": 1, "rng_seed": 1},
+            "agents": [
+                {
+                    "id": "A",
+                    "opening_balance": 100,
+                    "policy": "liquidity_aware",
+                    "policy_parameters": {"urgency_threshold": 500},
+                },
+                {"id": "B", "opening_balance": 0},
+            ],
+        }
+    )
+    sim = paysim.Simulation(sc)
+    assert any("PARAMETER_OVERRIDE_OUT_OF_RANGE" in w for w in sim.warnings), sim.warnings
