@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paysim.config import canonical_schema_text
+from paysim.summary_model import run_summary_schema_text
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "scenario.schema.json": canonical_schema_text,
+    "run_summary.schema.json": run_summary_schema_text,
 }
 
 
