@@ -93,14 +93,16 @@ def test_gridlock_runs_and_money_adds_up() -> None:
     assert sum(int(str(a["final_balance"])) for a in agents.values()) == 4 * 50_000
     rows = _events(path)
     assert balances_from_events(rows) == {k: a["final_balance"] for k, a in agents.items()}
-    # Every payment is larger than any bank's liquidity: each scripted cycle and pair payment
-    # fails gross settlement at entry and waits in Q2, where only an offset can settle it.
+    # Every scripted payment exceeds all the money in the system: each fails gross settlement at
+    # entry, waits in Q2 and can only ever settle by an offset (OffsetSettlement, once the LSM
+    # lands), never by a gross settlement.
     scripted = {
         r["tx_id"] for r in rows if r["event_type"] == "Arrival" and r["tick"] in (5, 15, 25)
     }
     queued_at_entry = {r["tx_id"] for r in rows if r["event_type"] == "QueuedRtgs"}
     assert len(scripted) >= 9 and scripted <= queued_at_entry
-    assert not any(r["event_type"] == "RtgsImmediateSettlement" for r in rows)
+    gross = {"RtgsImmediateSettlement", "Queue2LiquidityRelease"}
+    assert not any(r["event_type"] in gross and r["tx_id"] in scripted for r in rows)
 
 
 def test_crisis_outage_lending_collateral_and_repayments() -> None:
