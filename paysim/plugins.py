@@ -18,8 +18,9 @@ from paysim.hookspecs import PROJECT, HookSpecs, PolicySource
 
 def _builtin_plugins() -> list[object]:
     from paysim.policy import sources
+    from paysim.sinks import builtin as builtin_sinks
 
-    return [sources]
+    return [sources, builtin_sinks]
 
 
 def create_plugin_manager(*, autoload: bool | None = None) -> pluggy.PluginManager:

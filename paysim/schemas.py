@@ -13,10 +13,12 @@ from pathlib import Path
 
 from paysim import _core
 from paysim.config import canonical_schema_text
+from paysim.summary_model import run_summary_schema_text
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "policy.schema.json": _core.policy_json_schema,
     "scenario.schema.json": canonical_schema_text,
+    "run_summary.schema.json": run_summary_schema_text,
 }
 
 

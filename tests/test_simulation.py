@@ -244,7 +244,8 @@ def test_run_many_overrides_and_failures_stay_in_their_slot() -> None:
     assert isinstance(a, dict) and isinstance(b, dict)
     assert a["agents"] != b["agents"]
     assert isinstance(c, paysim.PolicyError)
-    assert "initial_liquidity_fraction" in str(c)
+    assert "castro_liquidity" in str(c)
+    assert any("initial_liquidity_fraction" in str(p["message"]) for p in c.problems)
     with pytest.raises(ValueError):
         paysim.run_many(DEMO, [1, 2], overrides=[None])
 

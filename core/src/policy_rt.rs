@@ -68,19 +68,15 @@ impl RuntimePolicy {
     ) -> Result<Self, PolicyRejected> {
         let compiled = compile(document.as_bytes(), &overrides).map_err(|e| match e {
             PolicyCompileError::Invalid(report) => PolicyRejected {
-                message: match report.errors.first() {
-                    Some(p) => format!(
-                        "{} at {}: {}",
-                        p.code.as_str(),
-                        if p.pointer.is_empty() {
-                            "/"
-                        } else {
-                            p.pointer.as_str()
-                        },
-                        p.message
-                    ),
-                    None => "invalid policy".into(),
-                },
+                // The problems carry the details (pointer, message, suggestion); the message
+                // names the policy and the first code so it reads well on its own too.
+                message: format!(
+                    "policy `{}` is invalid: {} ({} error{})",
+                    report.policy_id.as_deref().unwrap_or("?"),
+                    report.errors.first().map_or("INVALID", |p| p.code.as_str()),
+                    report.errors.len(),
+                    if report.errors.len() == 1 { "" } else { "s" }
+                ),
                 problems: report.errors.iter().map(PolicyProblem::from).collect(),
             },
             PolicyCompileError::Internal(m) => PolicyRejected {

@@ -2,7 +2,8 @@
 
 Each command group lives in its own module and is registered here; commands parse input, call one
 library function and render the result. Only commands that exist are registered, so ``--help``
-never lists placeholders.
+never lists placeholders. Errors of every command are turned into a message and an exit code in
+one place, :class:`paysim.cli.errors.PaysimGroup`, the class of the root group.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ import typer
 
 import paysim
 from paysim.cli import policy_cmds
+from paysim.cli.errors import DebugOption, PaysimGroup
+from paysim.cli.run import run
+from paysim.cli.scenario import scenario_app
 
 app = typer.Typer(
     name="paysim",
+    cls=PaysimGroup,
     help="Simulate high-value interbank payment systems (RTGS).",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
 )
 
 
@@ -40,10 +46,13 @@ def root(
             help="Print the paysim and engine versions and exit.",
         ),
     ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """paysim: a research framework for RTGS payment-system simulation."""
 
 
+app.command("run")(run)
+app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
 
 

@@ -1,0 +1,144 @@
+"""Every command's errors, handled in one place: exception → message on stderr → exit code.
+
+The exit codes are those of INTERFACES.md §1: ``0`` success; ``1`` the checked thing is invalid or
+the run failed at run time; ``2`` bad usage or bad input (unreadable file, invalid scenario,
+invalid policy, unknown agent), reported as one paragraph naming the file and the JSON Pointer;
+``130`` interrupted. No traceback is shown unless ``--debug`` is given (on the command or before
+it) or ``PAYSIM_DEBUG=1`` is set.
+
+:class:`PaysimGroup` is the root command group of the Typer app; it wraps the invocation of every
+subcommand, nested groups included, so a new command gets this behaviour without doing anything.
+Click's own usage errors keep their standard rendering and exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Annotated
+
+import typer
+
+# Typer vendors Click as `typer._click`; TyperGroup.invoke takes that Click's Context.
+from typer import _click
+from typer.core import TyperGroup
+
+from paysim.exceptions import (
+    PaysimError,
+    PolicyError,
+    PolicyEvaluationError,
+    ScenarioError,
+    SimulationError,
+    StoreError,
+)
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+_DEBUG_KEY = "paysim.debug"
+
+
+def set_debug(ctx: typer.Context, value: bool) -> bool:
+    """Callback of every ``--debug`` option; ``ctx.meta`` is shared by nested contexts."""
+    if value:
+        ctx.meta[_DEBUG_KEY] = True
+    return value
+
+
+DebugOption = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        callback=set_debug,
+        is_eager=True,
+        help="Show the traceback when the command fails.",
+    ),
+]
+"""The ``--debug`` option; every command takes it, and so does ``paysim`` itself."""
+
+
+def _debug(ctx: _click.Context) -> bool:
+    return bool(ctx.meta.get(_DEBUG_KEY)) or os.environ.get("PAYSIM_DEBUG", "") in ("1", "true")
+
+
+def describe_policy_error(exc: PolicyError) -> str:
+    """An invalid policy as a paragraph: the file, then each problem with its pointer."""
+    if exc.file:
+        # A file-level problem without details concerns the document as a whole: its root.
+        at = "" if exc.problems else " at /"
+        lines = [f"invalid policy: {exc.file}{at}: {exc.message}"]
+    else:
+        lines = [f"invalid policy: {exc.message}"]
+    for problem in exc.problems:
+        pointer = problem.get("pointer") or "/"
+        text = f"  at {pointer}: {problem.get('message')}"
+        if problem.get("suggestion"):
+            text += f" ({problem['suggestion']})"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def _describe_evaluation_error(exc: PolicyEvaluationError) -> str:
+    where = [
+        f"{label} {value}"
+        for label, value in (
+            ("agent", exc.agent_id),
+            ("policy", exc.policy_id),
+            ("tree", exc.tree),
+            ("node", exc.node_id),
+            ("at", exc.pointer),
+            ("payment", exc.tx_id),
+            ("tick", exc.tick),
+        )
+        if value is not None
+    ]
+    suffix = f" ({', '.join(where)})" if where else ""
+    return f"policy evaluation failed: {exc.message}{suffix}"
+
+
+def describe(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the message (one paragraph) for an exception that ended a command."""
+    if isinstance(exc, ScenarioError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, PolicyError):
+        return EXIT_USAGE, describe_policy_error(exc)
+    if isinstance(exc, PolicyEvaluationError):
+        return EXIT_INVALID, _describe_evaluation_error(exc)
+    if isinstance(exc, SimulationError):
+        return EXIT_INVALID, f"the run failed: {exc}"
+    if isinstance(exc, StoreError):
+        return EXIT_INVALID, f"database: {exc}"
+    if isinstance(exc, PaysimError):
+        return EXIT_INVALID, str(exc)
+    if isinstance(exc, OSError):
+        name = exc.filename if exc.filename is not None else "?"
+        return EXIT_USAGE, f"cannot use {name}: {exc.strerror or exc}"
+    return EXIT_INVALID, (
+        f"unexpected {type(exc).__name__}: {exc} (this is a bug in paysim; run with "
+        "--debug for the traceback and please report it)"
+    )
+
+
+class PaysimGroup(TyperGroup):
+    """The root group: maps every command's exceptions to a message and an exit code."""
+
+    def invoke(self, ctx: _click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            # Typer's own control flow (usage errors, exits): its standard handling applies.
+            raise
+        except BrokenPipeError:
+            # The reader of our output went away (`paysim run ... | head`); Typer stops quietly.
+            raise
+        except KeyboardInterrupt:
+            if _debug(ctx):
+                traceback.print_exc()
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if _debug(ctx):
+                traceback.print_exc()
+            code, message = describe(exc)
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(code) from None

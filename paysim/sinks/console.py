@@ -1,0 +1,111 @@
+"""The ``console`` sink: what ``paysim run`` prints for ``--format summary|verbose|json``.
+
+* ``summary`` — the human summary tables when the run closes; needs no events.
+* ``verbose`` — a readable account tick by tick as events arrive (see
+  :mod:`paysim.sinks.verbose`), a block at each end of day, and the human summary at the end.
+* ``json`` — exactly one JSON object, the run summary, when the run closes; needs no events.
+
+The console writes to standard output (``stream=stderr`` moves it). It looks the stream up when
+it writes instead of holding it, because test runners and progress displays swap ``sys.stdout``.
+Output to a file or pipe is plain text at a fixed width of 120 columns (no colours, no wrapping
+at 80), so what a script captures is what a terminal would show.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import IO
+
+import pyarrow as pa
+from rich.console import Console
+from rich.rule import Rule
+from rich.text import Text
+
+from paysim.sinks.registry import SinkError
+from paysim.sinks.render import days_text, print_day, print_summary
+from paysim.sinks.verbose import describe
+
+MODES = ("summary", "verbose", "json")
+_PIPE_WIDTH = 120
+
+
+class ConsoleSink:
+    """Renders a run for people (``summary``, ``verbose``) or as one JSON object (``json``)."""
+
+    name = "console"
+
+    def __init__(self, mode: str = "summary", stream: str = "stdout") -> None:
+        if mode not in MODES:
+            raise SinkError(f"sink `console`: mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if stream not in ("stdout", "stderr"):
+            raise SinkError(f"sink `console`: stream must be stdout or stderr, not {stream!r}")
+        self.mode = mode
+        self.stream = stream
+        self.wants_events = mode == "verbose"
+        self._tick: int | None = None
+        self._console: Console | None = None
+
+    def _file(self) -> IO[str]:
+        return sys.stderr if self.stream == "stderr" else sys.stdout
+
+    def _out(self) -> Console:
+        if self._console is None:
+            file = self._file()
+            terminal = file.isatty()
+            self._console = Console(
+                file=None if terminal else file,
+                stderr=self.stream == "stderr",
+                width=None if terminal else _PIPE_WIDTH,
+                highlight=False,
+            )
+        return self._console
+
+    def open(self, run_info: Mapping[str, object]) -> None:
+        self._tick = None
+        self._console = None
+        if self.mode != "verbose":
+            return
+        agents = run_info.get("agents")
+        count = len(agents) if isinstance(agents, list) else "?"
+        title = (
+            f"{run_info.get('scenario') or '<scenario>'} · seed {run_info.get('seed')} · "
+            f"{count} agents · {days_text(run_info.get('days'))} × {run_info.get('ticks_per_day')} "
+            "ticks · amounts in currency units"
+        )
+        self._out().print(Text(title, style="bold"))
+        if run_info.get("description"):
+            self._out().print(Text(str(run_info["description"]), style="italic"))
+
+    def write_events(self, batch: pa.RecordBatch) -> None:
+        if self.mode != "verbose":
+            return
+        console = self._out()
+        for row in batch.to_pylist():
+            line = describe(row)
+            if line is None:
+                continue
+            if row["tick"] != self._tick:
+                self._tick = row["tick"]
+                console.print(Rule(f"tick {row['tick']} · day {row['day']}", align="left"))
+            console.print(Text("  " + line.text, style=line.style), soft_wrap=True)
+
+    def end_of_day(self, day: int, day_summary: Mapping[str, object]) -> None:
+        if self.mode == "verbose":
+            console = self._out()
+            console.print(Rule(style="bold"))
+            print_day(console, day_summary)
+            # The next event starts a new tick header even if a filter hid the day's last tick.
+            self._tick = None
+
+    def close(self, summary: Mapping[str, object]) -> None:
+        if self.mode == "json":
+            out = self._file()
+            out.write(json.dumps(summary, indent=2) + "\n")
+            out.flush()
+            return
+        console = self._out()
+        if self.mode == "verbose":
+            console.print(Rule("run summary", style="bold"))
+        print_summary(console, summary)

@@ -1,0 +1,200 @@
+"""The example scenarios, each run through ``paysim run`` with a check of what it is for."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import paysim
+from tests.cli_support import SCENARIOS, balances_from_events, invoke, jsonl
+
+CASTRO = SCENARIOS / "castro_2period.yaml"
+
+
+def _summary(path: Path, *args: str) -> dict[str, object]:
+    result = invoke("run", path, "-f", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def _events(path: Path, *args: str) -> list[dict[str, object]]:
+    result = invoke("run", path, "-f", "events", *args)
+    assert result.exit_code == 0, result.stderr
+    return jsonl(result.stdout)
+
+
+def _agents(summary: dict[str, object]) -> dict[str, dict[str, object]]:
+    agents = summary["agents"]
+    assert isinstance(agents, dict)
+    return agents
+
+
+def _cost(summary: dict[str, object], agent: str) -> int:
+    costs = _agents(summary)[agent]["costs"]
+    assert isinstance(costs, dict)
+    return int(costs["total"])
+
+
+def _totals(summary: dict[str, object]) -> dict[str, int | float]:
+    totals = summary["totals"]
+    assert isinstance(totals, dict)
+    return totals
+
+
+def test_castro_equilibrium_costs() -> None:
+    s = _summary(CASTRO)
+    t = _totals(s)
+    assert t["arrivals"] == t["settled"] == 6 and t["unsettled"] == 0
+    # Only B brings liquidity in: 20,000 at 500 bps per tick = 1,000 per tick, over 4 ticks.
+    assert _cost(s, "BANK_A") == 0 and _cost(s, "BANK_B") == 4000
+    costs = _agents(s)["BANK_B"]["costs"]
+    assert isinstance(costs, dict) and costs["liquidity"] == 4000
+    # Both days are identical.
+    days = [r for r in _events(CASTRO) if r["event_type"] == "EndOfDay"]
+    assert [r["details"]["day_cost"] for r in days] == [2000, 2000]  # type: ignore[index]
+
+
+def test_castro_no_bank_gains_by_deviating() -> None:
+    grid = [round(0.05 * i, 2) for i in range(21)]
+    for agent, other, best in (("BANK_A", "BANK_B", 0.0), ("BANK_B", "BANK_A", 0.2)):
+        fixed = {"BANK_A": 0.0, "BANK_B": 0.2}[other]
+        overrides: list[dict[str, object] | None] = [
+            {
+                "params": {
+                    agent: {"initial_liquidity_fraction": f},
+                    other: {"initial_liquidity_fraction": fixed},
+                }
+            }
+            for f in grid
+        ]
+        results = paysim.run_many(CASTRO, [1] * len(grid), overrides=overrides)
+        costs = {f: _cost(r, agent) for f, r in zip(grid, results, strict=True)}  # type: ignore[arg-type]
+        assert min(costs, key=lambda f: costs[f]) == best
+        assert all(costs[f] > costs[best] for f in grid if f != best)
+
+
+def test_castro_underfunded_b_pays_delay_and_end_of_day_borrowing() -> None:
+    s = _summary(CASTRO, "--param", "BANK_B.initial_liquidity_fraction=0.1")
+    costs = _agents(s)["BANK_B"]["costs"]
+    assert isinstance(costs, dict)
+    assert costs["delay"] > 0 and costs["eod_penalty"] > 0
+    assert _cost(s, "BANK_B") > 4000
+
+
+def test_gridlock_runs_and_money_adds_up() -> None:
+    path = SCENARIOS / "gridlock.yaml"
+    s = _summary(path)
+    t = _totals(s)
+    assert t["arrivals"] == t["settled"] + t["dropped"] + t["unsettled"]
+    agents = _agents(s)
+    assert sum(int(str(a["final_balance"])) for a in agents.values()) == 4 * 50_000
+    rows = _events(path)
+    assert balances_from_events(rows) == {k: a["final_balance"] for k, a in agents.items()}
+    # Every scripted payment exceeds all the money in the system: each fails gross settlement at
+    # entry, waits in Q2 and can only ever settle by an offset (OffsetSettlement, once the LSM
+    # lands), never by a gross settlement.
+    scripted = {
+        r["tx_id"] for r in rows if r["event_type"] == "Arrival" and r["tick"] in (5, 15, 25)
+    }
+    queued_at_entry = {r["tx_id"] for r in rows if r["event_type"] == "QueuedRtgs"}
+    assert len(scripted) >= 9 and scripted <= queued_at_entry
+    gross = {"RtgsImmediateSettlement", "Queue2LiquidityRelease"}
+    assert not any(r["event_type"] in gross and r["tx_id"] in scripted for r in rows)
+
+
+def test_crisis_outage_lending_collateral_and_repayments() -> None:
+    path = SCENARIOS / "crisis.yaml"
+    rows = _events(path)
+    s = _summary(path)
+    assert s["days"] == 3
+    assert [r["tick"] for r in rows if r["event_type"] == "EndOfDay"] == [59, 119, 179]
+    # The outage: BANK_D releases nothing in ticks 70..99, and its payments go overdue.
+    d_releases = [
+        r["tick"] for r in rows if r["event_type"] == "PolicySubmit" and r["agent_id"] == "BANK_D"
+    ]
+    assert d_releases and not any(70 <= int(str(t)) < 100 for t in d_releases)
+    assert any(int(str(t)) == 100 for t in d_releases)
+    d_costs = _agents(s)["BANK_D"]["costs"]
+    assert isinstance(d_costs, dict) and d_costs["deadline_penalty"] > 0
+    executed = {
+        r["details"]["event_type"]: r  # type: ignore[index]
+        for r in rows
+        if r["event_type"] == "ScenarioEventExecuted"
+        and r["details"]["event_type"] != "ScheduledSettlement"  # type: ignore[index]
+    }
+    loan = executed["DirectTransfer"]
+    assert (loan["tick"], loan["agent_id"], loan["counterparty_id"], loan["amount"]) == (
+        95,
+        "CENTRAL_BANK",
+        "BANK_B",
+        2_000_000,
+    )
+    assert executed["CollateralAdjustment"]["details"]["applied_delta"] == 500_000  # type: ignore[index]
+    assert executed["UnsecuredCapChange"]["details"]["applied_delta"] == 400_000  # type: ignore[index]
+    repayments = [
+        (r["agent_id"], r["details"]["settled"])  # type: ignore[index]
+        for r in rows
+        if r["event_type"] == "ScenarioEventExecuted"
+        and r["details"]["event_type"] == "ScheduledSettlement"  # type: ignore[index]
+    ]
+    assert repayments == [("BANK_C", True), ("BANK_B", False)]
+    # BANK_A's daily bilateral limit towards BANK_B binds.
+    limits = [r for r in rows if r["event_type"] == "BilateralLimitExceeded"]
+    assert limits and all(r["details"]["limit"] == 500_000 for r in limits)  # type: ignore[index]
+    # BANK_B runs out of liquidity during the outage and queues.
+    b_queued = Counter(
+        int(str(r["tick"])) // 60
+        for r in rows
+        if r["event_type"] == "QueuedRtgs" and r["agent_id"] == "BANK_B"
+    )
+    assert b_queued[1] > 0
+
+
+def test_target2_priority_queue_and_limits() -> None:
+    rows = _events(SCENARIOS / "target2_features.yaml")
+    c_queued = [
+        r["tx_id"] for r in rows if r["event_type"] == "QueuedRtgs" and r["agent_id"] == "BANK_C"
+    ]
+    c_released = [
+        (r["tick"], r["tx_id"])
+        for r in rows
+        if r["event_type"] == "Queue2LiquidityRelease" and r["agent_id"] == "BANK_C"
+    ]
+    priority = {
+        r["tx_id"]: r["details"]["rtgs_priority"]  # type: ignore[index]
+        for r in rows
+        if r["event_type"] == "Arrival"
+    }
+    # Submitted Normal, Urgent, HighlyUrgent; settled in priority order as liquidity arrives.
+    assert [priority[t] for t in c_queued] == ["Normal", "Urgent", "HighlyUrgent"]
+    assert [(tick, priority[t]) for tick, t in c_released] == [
+        (8, "HighlyUrgent"),
+        (12, "Urgent"),
+        (16, "Normal"),
+    ]
+    # The bilateral limit holds the second payment to BANK_B until the next day.
+    (held,) = [r for r in rows if r["event_type"] == "BilateralLimitExceeded"]
+    assert (held["tick"], held["amount"]) == (3, 300_000)
+    released = [r for r in rows if r["tx_id"] == held["tx_id"]][-1]
+    assert released["event_type"] == "Queue2LiquidityRelease" and released["day"] == 1
+    # Arrival bands: urgent payments carry priorities 8..10.
+    band_priorities = {
+        r["details"]["priority"]  # type: ignore[index]
+        for r in rows
+        if r["event_type"] == "Arrival" and r["details"]["source"] == "generated"  # type: ignore[index]
+    }
+    assert band_priorities & {8, 9, 10} and band_priorities & {0, 1, 2, 3}
+    assert any(r["event_type"] == "PriorityEscalated" for r in rows)
+
+
+def test_large_runs_two_hundred_banks_for_five_days() -> None:
+    s = _summary(SCENARIOS / "large.yaml")
+    assert len(_agents(s)) == 200 and s["days"] == 5 and s["ticks"] == 500
+    t = _totals(s)
+    assert t["arrivals"] > 90_000
+    assert t["arrivals"] == t["settled"] + t["dropped"] + t["unsettled"]
+    # Heavy tails: the share settled by value trails the share settled by count.
+    assert t["value_settlement_rate"] < t["settlement_rate"]
