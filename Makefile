@@ -44,7 +44,7 @@ $(EXT_STAMP): $(DEPS_STAMP) $(RUST_INPUTS) pyproject.toml
 setup build: $(EXT_STAMP)
 
 demo: $(EXT_STAMP)
-	$(VENV)/bin/paysim --version
+	$(VENV)/bin/paysim run scenarios/demo.yaml
 
 test: lint test-rust test-python
 

@@ -264,9 +264,24 @@ class Simulation:
         state: dict[str, object] = json.loads(self._engine.agent_json(agent_id))
         return state
 
-    def events(self, since_seq: int = 0) -> pa.Table:
-        """Retained events with ``seq >= since_seq`` as a ``pyarrow.Table``."""
-        return events_table(self._engine, since_seq)
+    def events(self, since_seq: int = 0, max_rows: int | None = None) -> pa.Table:
+        """Retained events with ``seq >= since_seq`` (at most ``max_rows``) as a
+        ``pyarrow.Table``."""
+        return events_table(self._engine, since_seq, max_rows)
+
+    @property
+    def next_seq(self) -> int:
+        """The seq the next event will get (events so far: ``0 .. next_seq - 1``)."""
+        return self._engine.next_seq
+
+    @property
+    def ticks_per_day(self) -> int:
+        return self._engine.ticks_per_day
+
+    def release_events_before(self, seq: int) -> None:
+        """Frees retained events below ``seq`` (long runs drain events as they go); asking
+        for them later raises ``SimulationError``."""
+        self._engine.release_events_before(seq)
 
     def checkpoint(self) -> bytes:
         """The complete state between ticks."""

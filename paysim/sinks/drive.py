@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
-from paysim import _core
-from paysim.events import events_table
 from paysim.hookspecs import OutputSink
 from paysim.simulation import Simulation
 
@@ -25,12 +23,6 @@ Progress = Callable[[int, int], None]
 
 _PROGRESS_STEPS = 100
 _DAY_KEYS = ("arrivals", "settled", "settled_value", "dropped", "overdue", "lsm_settled")
-
-
-def _engine(sim: Simulation) -> _core.Engine:
-    # Paging (max_rows) and releasing events are not on Simulation's public surface yet; this
-    # is the one place outside simulation.py that reaches the engine for them.
-    return sim._engine
 
 
 def _dict(value: object) -> dict[str, object]:
@@ -95,20 +87,20 @@ def _stops(start: int, total: int, ticks_per_day: int) -> list[int]:
     return sorted(s for s in stops if s > start)
 
 
-def _drain(engine: _core.Engine, seq: int, sinks: Sequence[OutputSink], batch_rows: int) -> int:
+def _drain(sim: Simulation, seq: int, sinks: Sequence[OutputSink], batch_rows: int) -> int:
     """Hands events from ``seq`` on to ``sinks``, frees them, returns the next seq."""
     if not sinks:
-        seq = engine.next_seq
+        seq = sim.next_seq
     else:
-        while seq < engine.next_seq:
-            table = events_table(engine, seq, batch_rows)
+        while seq < sim.next_seq:
+            table = sim.events(seq, batch_rows)
             if table.num_rows == 0:
                 break
             for batch in table.to_batches():
                 for sink in sinks:
                     sink.write_events(batch)
             seq += table.num_rows
-    engine.release_events_before(seq)
+    sim.release_events_before(seq)
     return seq
 
 
@@ -125,17 +117,16 @@ def run_with_sinks(
     Events from ``since_seq`` on go to the sinks that want them; every event handed out is then
     released from the engine, so ``sim.events()`` afterwards holds none of them.
     """
-    engine = _engine(sim)
     info = run_info(sim)
     for sink in sinks:
         sink.open(info)
     readers = [s for s in sinks if getattr(s, "wants_events", True)]
-    tpd = engine.ticks_per_day
+    tpd = sim.ticks_per_day
     seq = since_seq
     day_start = sim.summary()
     for stop in _stops(sim.current_tick, sim.total_ticks, tpd):
         sim.run_until(stop)
-        seq = _drain(engine, seq, readers, batch_rows)
+        seq = _drain(sim, seq, readers, batch_rows)
         if stop % tpd == 0:
             day_end = sim.summary()
             summary_of_day = day_summary(stop // tpd - 1, day_start, day_end)
