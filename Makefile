@@ -67,10 +67,11 @@ lint-python: $(EXT_STAMP)
 	$(PY) -m mypy.stubtest paysim._core
 
 bench: $(EXT_STAMP)
-	@echo "no benchmarks yet: the engine issues add them"
+	cargo run --release --quiet -p paysim-benches --bin engine_bench
+	$(PY) benches/python_bench.py
 
 schemas: $(EXT_STAMP)
-	@echo "no generated schemas yet: the config and policy issues add them"
+	$(PY) -m paysim.schemas schemas
 
 clean:
 	rm -rf $(VENV) target

@@ -6,7 +6,15 @@ class as it lands). Engine errors arrive as ``paysim.exceptions`` classes.
 
 from typing import final
 
-__all__ = ["Engine", "__version__", "core_version"]
+__all__ = [
+    "Engine",
+    "__version__",
+    "core_version",
+    "policy_json_schema",
+    "policy_registry",
+    "run_many",
+    "validate_policy",
+]
 
 __version__: str
 
@@ -51,3 +59,20 @@ class Engine:
     def restore(config_json: str, data: bytes) -> Engine: ...
     def inject_arrivals(self, records_json: str) -> None: ...
     def set_policy(self, agent_id: str, policy_json: str) -> None: ...
+
+def run_many(configs: list[str], threads: int | None = None) -> list[tuple[bool, object]]:
+    """Run independent configs on engine threads; per run ``(True, summary_json)`` or
+    ``(False, exception)``, in input order."""
+
+def validate_policy(
+    document: bytes, file: str = "", scenario_json: str | None = None
+) -> tuple[str, str]:
+    """Validate a policy document: ``(report_json, report_text)``."""
+
+def policy_json_schema() -> str:
+    """The JSON Schema of policy documents, generated from the engine's registry."""
+
+def policy_registry(
+    format: str = "markdown", tree_name: str | None = None, section: str | None = None
+) -> str:
+    """The policy language reference (fields, actions, ...) as markdown or JSON."""

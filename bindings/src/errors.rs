@@ -19,6 +19,31 @@ fn raise(py: Python<'_>, class: &str, message: String, kwargs: &[(&str, Option<S
     build().unwrap_or_else(|e| e)
 }
 
+/// `PolicyError` with its problem list (`{code, message, pointer, suggestion}` dicts).
+pub fn raise_policy(
+    py: Python<'_>,
+    message: String,
+    problems: &[paysim_core::policy_rt::PolicyProblem],
+) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let module = py.import("paysim.exceptions")?;
+        let cls = module.getattr("PolicyError")?;
+        let list = pyo3::types::PyList::empty(py);
+        for p in problems {
+            let d = PyDict::new(py);
+            d.set_item("code", &p.code)?;
+            d.set_item("message", &p.message)?;
+            d.set_item("pointer", &p.pointer)?;
+            d.set_item("suggestion", p.suggestion.clone())?;
+            list.append(d)?;
+        }
+        let kw = PyDict::new(py);
+        kw.set_item("problems", list)?;
+        Ok(PyErr::from_value(cls.call((message,), Some(&kw))?))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
 /// Converts an engine error into the matching `paysim` exception.
 pub fn to_py(py: Python<'_>, e: EngineError) -> PyErr {
     match e {
@@ -34,27 +59,36 @@ pub fn to_py(py: Python<'_>, e: EngineError) -> PyErr {
             i.message.clone(),
             &[("pointer", Some(format!("/{}/{}", i.index, i.field)))],
         ),
-        EngineError::Policy { agent, message } => raise(
+        EngineError::Policy {
+            agent,
+            message,
+            problems,
+        } => raise_policy(py, format!("agent `{agent}`: {message}"), &problems),
+        EngineError::PolicyEvaluation(f) => with_tick(
             py,
-            "PolicyError",
-            format!("agent `{agent}`: {message}"),
-            &[],
-        ),
-        EngineError::PolicyEvaluation(f) => raise(
-            py,
-            "PolicyEvaluationError",
-            f.to_string(),
-            &[
-                ("policy_id", Some(f.policy_id.clone())),
-                ("agent_id", Some(f.agent_id.clone())),
-                ("tree", Some(f.tree.clone())),
-                ("node_id", Some(f.node_id.clone())),
-                ("pointer", Some(f.pointer.clone())),
-                ("tx_id", f.tx_id.clone()),
-            ],
+            f.tick,
+            raise(
+                py,
+                "PolicyEvaluationError",
+                f.to_string(),
+                &[
+                    ("policy_id", Some(f.policy_id.clone())),
+                    ("agent_id", Some(f.agent_id.clone())),
+                    ("tree", Some(f.tree.clone())),
+                    ("node_id", Some(f.node_id.clone())),
+                    ("pointer", Some(f.pointer.clone())),
+                    ("tx_id", f.tx_id.clone()),
+                ],
+            ),
         ),
         other => raise(py, "SimulationError", other.to_string(), &[]),
     }
+}
+
+/// Sets the `tick` attribute (an int) on a raised policy evaluation error.
+fn with_tick(py: Python<'_>, tick: u32, err: PyErr) -> PyErr {
+    let _ = err.value(py).setattr("tick", tick);
+    err
 }
 
 /// A panic inside the engine is a bug; it still reaches Python as an exception, never an abort.

@@ -5,6 +5,7 @@
 //! `catch_unwind`, so a bug cannot take the interpreter down.
 
 mod errors;
+mod policy;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -235,6 +236,7 @@ impl PyEngine {
                     EngineError::Policy {
                         agent: agent_id.to_string(),
                         message: format!("invalid policy JSON: {e}"),
+                        problems: Vec::new(),
                     },
                 )
             })?;
@@ -244,11 +246,44 @@ impl PyEngine {
     }
 }
 
+/// Runs independent simulations (one normalized config each) on a pool of threads inside the
+/// engine, with the GIL released. Returns, per run in input order, `(True, summary_json)` or
+/// `(False, error)` with the error already converted to its `paysim` exception.
+#[pyfunction]
+#[pyo3(signature = (configs, threads=None))]
+fn run_many(
+    py: Python<'_>,
+    configs: Vec<String>,
+    threads: Option<usize>,
+) -> PyResult<Vec<(bool, Py<PyAny>)>> {
+    let outcomes = py.detach(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            paysim_core::engine::many::run_many(&configs, threads)
+        }))
+    });
+    let outcomes = outcomes.map_err(errors::panic_to_py)?;
+    let mut out = Vec::with_capacity(outcomes.len());
+    for o in outcomes {
+        match o {
+            Ok(summary) => out.push((
+                true,
+                summary.to_string().into_pyobject(py)?.into_any().unbind(),
+            )),
+            Err(e) => out.push((false, errors::to_py(py, e).into_value(py).into_any())),
+        }
+    }
+    Ok(out)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_class::<PyEngine>()?;
+    m.add_function(wrap_pyfunction!(run_many, m)?)?;
+    m.add_function(wrap_pyfunction!(policy::validate_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(policy::policy_json_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(policy::policy_registry, m)?)?;
     Ok(())
 }
 

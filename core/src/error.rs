@@ -50,7 +50,11 @@ pub enum EngineError {
     #[error("invalid injected arrivals: {0}")]
     Inject(#[from] InjectError),
     #[error("invalid policy for agent `{agent}`: {message}")]
-    Policy { agent: String, message: String },
+    Policy {
+        agent: String,
+        message: String,
+        problems: Vec<crate::policy_rt::PolicyProblem>,
+    },
     #[error("{0}")]
     PolicyEvaluation(Box<PolicyFailure>),
     #[error("unknown agent `{0}`")]

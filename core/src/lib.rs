@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod liquidity;
+pub mod policy;
 pub mod policy_rt;
 pub mod state;
 

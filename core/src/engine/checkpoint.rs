@@ -46,6 +46,19 @@ impl Engine {
                 "header and payload disagree".into(),
             )));
         }
+        let mut compiled = Vec::with_capacity(st.policies.len());
+        for (i, p) in st.policies.iter().enumerate() {
+            let rp = crate::policy_rt::RuntimePolicy::from_parts(
+                p.document.clone(),
+                p.overrides.clone(),
+            )
+            .map_err(|r| EngineError::Policy {
+                agent: setup.ids.get(i).cloned().unwrap_or_default(),
+                message: r.message,
+                problems: r.problems,
+            })?;
+            compiled.push(rp.compiled);
+        }
         let failed_error = st.failed.clone().map(|m| EngineError::Overflow {
             tick: st.tick,
             what: m,
@@ -55,6 +68,9 @@ impl Engine {
             setup: Arc::new(setup),
             st,
             scratch: Scratch::default(),
+            deciders: Vec::new(),
+            compiled,
+            decision_path: Vec::new(),
             failed_error,
             tick_settled: 0,
             tick_lsm: 0,

@@ -3,13 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use super::{Engine, Metrics, PolicyState, Q1Key, Q2Key, Setup, State};
+use std::sync::Arc;
+
+use super::{Engine, Metrics, Q1Key, Q2Key, Setup, State};
 use crate::arrivals::Arrivals;
 use crate::config::{EngineConfig, Queue1Ordering, RtgsPriority};
 use crate::costs::{CostLedger, CostModel};
 use crate::error::{ConfigError, EngineError, EngineResult};
 use crate::events::{EventType, Key, Val};
 use crate::liquidity;
+use crate::policy::CompiledPolicy;
 use crate::policy_rt::RuntimePolicy;
 use crate::state::{Agent, Location, Payment, PaymentSlab, Slot, Source, Status};
 
@@ -32,9 +35,10 @@ impl Setup {
         let mut scenario_policies = BTreeMap::new();
         for (i, ev) in cfg.scenario_events.iter().enumerate() {
             if let crate::config::ScenarioEventCfg::PolicyChange { agent, policy, .. } = ev {
-                let p = RuntimePolicy::from_cfg(policy).map_err(|message| EngineError::Policy {
+                let p = RuntimePolicy::from_cfg(policy).map_err(|r| EngineError::Policy {
                     agent: agent.clone(),
-                    message,
+                    message: r.message,
+                    problems: r.problems,
                 })?;
                 scenario_policies.insert(i, p);
             }
@@ -56,20 +60,23 @@ impl Setup {
 }
 
 impl State {
-    pub(super) fn initial(setup: &Setup) -> EngineResult<State> {
+    /// The state at creation, and every agent's compiled policy (by agent index).
+    pub(super) fn initial(setup: &Setup) -> EngineResult<(State, Vec<Arc<CompiledPolicy>>)> {
         let cfg = &setup.cfg;
         // Agents are held in agent order (ascending byte order of ids).
         let mut by_order: Vec<&crate::config::AgentCfg> = cfg.agents.iter().collect();
         by_order.sort_by(|a, b| a.id.cmp(&b.id));
         let mut agents = Vec::with_capacity(by_order.len());
         let mut policies = Vec::with_capacity(by_order.len());
+        let mut compiled = Vec::with_capacity(by_order.len());
         for (i, a) in by_order.iter().enumerate() {
-            let policy =
-                RuntimePolicy::from_cfg(&a.policy).map_err(|message| EngineError::Policy {
-                    agent: a.id.clone(),
-                    message,
-                })?;
-            policies.push(PolicyState::from(policy));
+            let policy = RuntimePolicy::from_cfg(&a.policy).map_err(|r| EngineError::Policy {
+                agent: a.id.clone(),
+                message: r.message,
+                problems: r.problems,
+            })?;
+            policies.push(policy.state);
+            compiled.push(policy.compiled);
             let k = liquidity::haircut_factor(a.collateral_haircut);
             let max_cap = a
                 .max_collateral_capacity
@@ -122,7 +129,7 @@ impl State {
         let sorted_cfgs: Vec<crate::config::AgentCfg> =
             by_order.iter().map(|a| (*a).clone()).collect();
         let n = agents.len();
-        Ok(State {
+        let state = State {
             tick: 0,
             next_root: 1,
             next_creation: 1,
@@ -142,7 +149,12 @@ impl State {
             injected: BTreeMap::new(),
             arrivals: Arrivals::new(cfg.simulation.rng_seed, &sorted_cfgs, &setup.ids),
             metrics: Metrics::default(),
-        })
+            received_today: BTreeMap::new(),
+            day_due: vec![0; n],
+            day_settled: vec![0; n],
+            lsm_bits: 0,
+        };
+        Ok((state, compiled))
     }
 }
 
@@ -210,6 +222,8 @@ impl Engine {
         m.arrivals += 1;
         m.arrivals_value = m.arrivals_value.saturating_add(np.amount);
         self.st.agents[np.sender as usize].sent += 1;
+        let due = &mut self.st.day_due[np.sender as usize];
+        *due = due.saturating_add(np.amount);
         self.tick_arrivals += 1;
         let (deadline, priority) = (np.deadline, np.priority);
         self.emit(
@@ -319,6 +333,19 @@ impl Engine {
         if let Some(p) = self.st.payments.get_mut(slot) {
             p.location = Location::None;
         }
+    }
+
+    /// Schedules a staggered piece in its sender's Q1 for release at `due`.
+    pub(super) fn schedule_insert(&mut self, slot: Slot, due: u32) {
+        let Some(p) = self.st.payments.get_mut(slot) else {
+            return;
+        };
+        p.location = Location::Q1Scheduled { release_tick: due };
+        let (sender, rem, creation) = (p.sender, p.remaining, p.creation);
+        self.st.scheduled[sender as usize].insert((due, creation), slot);
+        let a = &mut self.st.agents[sender as usize];
+        a.q1_count += 1;
+        a.q1_value = a.q1_value.saturating_add(rem);
     }
 
     pub(super) fn schedule_remove(&mut self, slot: Slot) {

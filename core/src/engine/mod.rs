@@ -4,11 +4,17 @@
 //! everything that changes and is therefore exactly what a checkpoint holds. The event log is
 //! kept beside the state: emitted events are not state (§11).
 
+mod bank_steps;
 mod checkpoint;
+pub mod decisions;
 mod entry;
+mod fields;
 mod lifecycle;
 mod lsm;
+pub mod many;
 mod offset;
+mod policy_eval;
+mod q1;
 mod queries;
 mod scenario;
 mod settle;
@@ -93,29 +99,17 @@ pub struct State {
     pub injected: BTreeMap<u32, Vec<Injected>>,
     pub arrivals: Arrivals,
     pub metrics: Metrics,
+    /// Value each agent received today from each counterparty: `(receiver, payer) → cents`.
+    pub received_today: BTreeMap<(u32, u32), i64>,
+    /// Per agent: value due today (unsettled at the start of the day plus today's arrivals)
+    /// and value settled today (payments and pieces), for the throughput fields.
+    pub day_due: Vec<i64>,
+    pub day_settled: Vec<i64>,
+    /// Bit k set when the LSM settled something k+1 ticks ago (the last 16 ticks).
+    pub lsm_bits: u16,
 }
 
-/// An agent's active policy, kept in the state because policies change during a run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PolicyState {
-    pub policy_id: String,
-    pub document: String,
-    pub sha256: String,
-    pub parameters: BTreeMap<String, f64>,
-    pub initial_liquidity_fraction: Option<f64>,
-}
-
-impl From<RuntimePolicy> for PolicyState {
-    fn from(p: RuntimePolicy) -> Self {
-        PolicyState {
-            policy_id: p.policy_id,
-            document: p.document,
-            sha256: p.sha256,
-            parameters: p.parameters,
-            initial_liquidity_fraction: p.initial_liquidity_fraction,
-        }
-    }
-}
+pub use crate::policy_rt::PolicyState;
 
 /// An externally supplied arrival waiting for its tick (§9.3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -149,6 +143,8 @@ struct Scratch {
     slots: Vec<Slot>,
     draws: Vec<crate::arrivals::Draw>,
     q2_keys: Vec<(Q2Key, Slot)>,
+    fields: Vec<f64>,
+    registers: Vec<f64>,
     /// The payments of one offset group (or the candidates of an entry offset).
     group: Vec<Slot>,
     /// Their keys, for the `tx_ids` of a group's summary event.
@@ -163,6 +159,13 @@ pub struct Engine {
     st: State,
     events: EventLog,
     scratch: Scratch,
+    /// Per-agent decision sources; `None` runs the release-everything baseline. Not part of
+    /// the state: they are rebuilt from the policies (or set again by tests) after a restore.
+    deciders: Vec<Option<Box<dyn decisions::Decider>>>,
+    /// Every agent's compiled policy (by agent index), rebuilt from `State::policies` on restore.
+    compiled: Vec<Arc<crate::policy::CompiledPolicy>>,
+    /// Node ids of the decision being applied, for `decision_path` in policy events.
+    decision_path: Vec<String>,
     /// The error that failed a tick; the engine then refuses ticks and checkpoints.
     failed_error: Option<EngineError>,
     /// Counters of the tick being processed (for `TickSummary`).
@@ -195,12 +198,15 @@ impl Engine {
             .map_err(|e| ConfigError::new(String::new(), format!("invalid JSON: {e}")))?;
         let cfg = crate::config::parse(config_json)?;
         let setup = Arc::new(Setup::build(cfg, value)?);
-        let st = State::initial(&setup)?;
+        let (st, compiled) = State::initial(&setup)?;
         let mut engine = Engine {
             events: EventLog::new(),
             setup,
             st,
             scratch: Scratch::default(),
+            deciders: Vec::new(),
+            compiled,
+            decision_path: Vec::new(),
             failed_error: None,
             tick_settled: 0,
             tick_lsm: 0,
@@ -314,6 +320,21 @@ impl Engine {
     /// Runs to the end of the episode.
     pub fn run(&mut self) -> EngineResult<()> {
         self.run_until(self.setup.total_ticks)
+    }
+
+    /// Installs a decision source for one agent (tests and embedders drive policies this way).
+    #[doc(hidden)]
+    pub fn set_decider(
+        &mut self,
+        agent: &str,
+        decider: Box<dyn decisions::Decider>,
+    ) -> EngineResult<()> {
+        let i = self.agent_index(agent)? as usize;
+        if self.deciders.len() < self.st.agents.len() {
+            self.deciders.resize_with(self.st.agents.len(), || None);
+        }
+        self.deciders[i] = Some(decider);
+        Ok(())
     }
 
     /// Frees retained events below `seq`.

@@ -348,11 +348,12 @@ impl Engine {
             return Err(EngineError::EngineFailed(Box::new(e.clone())));
         }
         let i = self.agent_index(agent)?;
-        let p = RuntimePolicy::from_cfg(policy).map_err(|message| EngineError::Policy {
+        let p = RuntimePolicy::from_cfg(policy).map_err(|r| EngineError::Policy {
             agent: agent.to_string(),
-            message,
+            message: r.message,
+            problems: r.problems,
         })?;
-        self.replace_policy(i, p.into(), "api");
+        self.replace_policy(i, p, "api");
         Ok(())
     }
 }

@@ -264,7 +264,7 @@ impl Engine {
                     &[(Key::EventIndex, ei), (Key::EventType, ty)],
                 );
                 if let Some(p) = self.setup.scenario_policies.get(&index).cloned() {
-                    self.replace_policy(i, p.into(), "scenario");
+                    self.replace_policy(i, p, "scenario");
                 }
             }
         }
@@ -272,10 +272,20 @@ impl Engine {
 
     /// Replaces an agent's policy between ticks → `PolicyReplaced`; any budget is cleared and
     /// registers the new policy does not use are removed (release-everything policies use none).
-    pub(super) fn replace_policy(&mut self, agent: u32, new: super::PolicyState, source: &str) {
+    pub(super) fn replace_policy(
+        &mut self,
+        agent: u32,
+        new: crate::policy_rt::RuntimePolicy,
+        source: &str,
+    ) {
         let old_id = self.st.policies[agent as usize].policy_id.clone();
+        // Registers the new policy names keep their values; the others are dropped.
+        let keep: Vec<String> = new.compiled.registers().to_vec();
         let regs = std::mem::take(&mut self.st.agents[agent as usize].registers);
-        for (k, v) in regs.iter() {
+        let (kept, dropped): (Vec<_>, Vec<_>) =
+            regs.into_iter().partition(|(k, _)| keep.contains(k));
+        self.st.agents[agent as usize].registers = kept.into_iter().collect();
+        for (k, v) in dropped.iter() {
             self.emit(
                 EventType::StateRegisterSet,
                 None,
@@ -291,8 +301,11 @@ impl Engine {
             );
         }
         self.st.agents[agent as usize].budget = None;
-        let (new_id, sha) = (new.policy_id.clone(), new.sha256.clone());
-        self.st.policies[agent as usize] = new;
+        let (new_id, sha) = (new.state.policy_id.clone(), new.state.sha256.clone());
+        self.st.policies[agent as usize] = new.state;
+        if let Some(slot) = self.compiled.get_mut(agent as usize) {
+            *slot = new.compiled;
+        }
         self.emit(
             EventType::PolicyReplaced,
             None,

@@ -139,6 +139,7 @@ impl Engine {
             p.parent,
             p.queued_at,
         );
+        self.note_settled(s, r, x);
         let deferred = self.setup.cfg.settlement.deferred_crediting;
         {
             let a = &mut self.st.agents[s as usize];
@@ -235,6 +236,14 @@ impl Engine {
                 self.child_finished(ps, false, x);
             }
         }
+    }
+
+    /// Today's counters behind the throughput and received-from fields.
+    pub(super) fn note_settled(&mut self, s: u32, r: u32, x: i64) {
+        let d = &mut self.st.day_settled[s as usize];
+        *d = d.saturating_add(x);
+        let e = self.st.received_today.entry((r, s)).or_insert(0);
+        *e = e.saturating_add(x);
     }
 
     fn count_original_settled(&mut self, s: u32, r: u32, amount: i64) {

@@ -1,5 +1,6 @@
 //! One tick, in the order of ENGINE.md §5.2 (S1–S16).
 
+use super::decisions::Layer;
 use super::{Engine, TickSummary};
 use crate::costs::CostComponent;
 use crate::error::{EngineError, EngineResult};
@@ -7,8 +8,24 @@ use crate::events::{EventType, Key, Val};
 use crate::state::{Location, Source, Status};
 
 impl Engine {
-    /// Processes `current_tick`, then advances it.
+    /// Processes `current_tick`, then advances it. A policy evaluation failure (under
+    /// `on_policy_error: fail`) or an arithmetic overflow fails the engine: later ticks and
+    /// checkpoints are refused with the original error, queries still work.
     pub fn tick(&mut self) -> EngineResult<TickSummary> {
+        let result = self.tick_inner();
+        if let Err(e) = &result {
+            if matches!(
+                e,
+                EngineError::PolicyEvaluation(_) | EngineError::Overflow { .. }
+            ) {
+                self.st.failed = Some(e.to_string());
+                self.failed_error = Some(e.clone());
+            }
+        }
+        result
+    }
+
+    fn tick_inner(&mut self) -> EngineResult<TickSummary> {
         if let Some(e) = &self.failed_error {
             return Err(EngineError::EngineFailed(Box::new(e.clone())));
         }
@@ -30,18 +47,15 @@ impl Engine {
         self.scenario_events()?;
         self.generate_arrivals();
         self.ingest_injected();
-        // S4 strategic collateral tree, S5 bank tree: release-everything policies have
-        // neither tree; the budget is cleared just before the bank tree would run.
-        for a in self.st.agents.iter_mut() {
-            a.budget = None;
-        }
+        self.collateral_layer(Layer::Strategic)?;
+        self.bank_step()?;
         self.collateral_timers();
-        self.q1_pass();
-        // S8: no policy holds Q2 actions yet.
+        self.q1_pass()?;
+        self.q2_policy_pass()?;
         self.rtgs_entry();
         self.queue_pass(false);
         self.lsm_step();
-        // S12 has no tree yet.
+        self.collateral_layer(Layer::EndOfTick)?;
         self.apply_deferred_credits();
         let cost = self.costs_and_overdue();
         if within == tpd - 1 {
@@ -57,6 +71,7 @@ impl Engine {
                 self.st.metrics.peak_overdraft = used;
             }
         }
+        self.st.lsm_bits = (self.st.lsm_bits << 1) | u16::from(self.tick_lsm > 0);
         self.st.tick += 1;
         Ok(TickSummary {
             tick: t,
@@ -75,8 +90,12 @@ impl Engine {
         let t = self.st.tick;
         let day = t / self.setup.tpd;
         let realloc = self.setup.cfg.settlement.daily_liquidity_reallocation;
+        self.st.received_today.clear();
         for i in 0..self.st.agents.len() {
             self.st.agents[i].costs.open_day(day as usize);
+            let a = &self.st.agents[i];
+            self.st.day_due[i] = a.q1_value.saturating_add(a.q2_value);
+            self.st.day_settled[i] = 0;
             let a = &self.st.agents[i];
             if a.pool <= 0 || (day > 0 && !realloc) {
                 continue;
@@ -194,80 +213,8 @@ impl Engine {
         }
     }
 
-    /// S7: escalation, the snapshot, payment-tree decisions and their application.
-    /// Release-everything policies decide `Release` for every unscheduled Q1 payment.
-    fn q1_pass(&mut self) {
-        let t = self.st.tick;
-        self.escalate();
-        let mut release = std::mem::take(&mut self.scratch.release);
-        release.clear();
-        let mut slots = std::mem::take(&mut self.scratch.slots);
-        for i in 0..self.st.agents.len() {
-            if self.st.agents[i].in_outage(t) {
-                continue;
-            }
-            // Due staggered pieces first (by due tick, then creation).
-            slots.clear();
-            slots.extend(
-                self.st.scheduled[i]
-                    .range(..=(t, u64::MAX))
-                    .map(|(_, s)| *s),
-            );
-            for slot in slots.iter().copied() {
-                self.schedule_remove(slot);
-                self.submit(slot, true, &mut release);
-            }
-            slots.clear();
-            slots.extend(self.st.q1[i].values().copied());
-            for slot in slots.iter().copied() {
-                self.q1_remove(slot);
-                self.submit(slot, false, &mut release);
-            }
-        }
-        self.scratch.slots = slots;
-        self.scratch.release = release;
-    }
-
-    /// A payment leaves Q1 for the release list → `PolicySubmit` (policy releases only) and
-    /// `RtgsSubmission`.
-    fn submit(&mut self, slot: crate::state::Slot, scheduled: bool, release: &mut Vec<u32>) {
-        let Some(p) = self.st.payments.get_mut(slot) else {
-            return;
-        };
-        p.rtgs = p.declared_rtgs;
-        p.location = Location::Released;
-        let (key, s, r, x, rtgs, prio) =
-            (p.key, p.sender, p.receiver, p.remaining, p.rtgs, p.priority);
-        if !scheduled {
-            self.emit(
-                EventType::PolicySubmit,
-                Some(key),
-                Some(s),
-                Some(r),
-                Some(x),
-                &[
-                    (Key::RtgsPriority, Val::Str(rtgs.as_str())),
-                    (Key::Priority, Val::U64(u64::from(prio))),
-                ],
-            );
-        }
-        self.emit(
-            EventType::RtgsSubmission,
-            Some(key),
-            Some(s),
-            Some(r),
-            Some(x),
-            &[
-                (Key::RtgsPriority, Val::Str(rtgs.as_str())),
-                (Key::Priority, Val::U64(u64::from(prio))),
-                (Key::Scheduled, Val::Bool(scheduled)),
-            ],
-        );
-        release.push(slot);
-    }
-
     /// S7(a): linear priority escalation for payments in Q1 or Q2, in id order.
-    fn escalate(&mut self) {
+    pub(super) fn escalate(&mut self) {
         let esc = &self.setup.cfg.settlement.priority_escalation;
         if !esc.enabled {
             return;
@@ -434,7 +381,21 @@ impl Engine {
             p.deadline_penalty_charged,
             p.parent,
         );
-        let cm_pen = if charged {
+        // Fixed penalties are charged once per original payment: a piece pays only if its
+        // family has not; rate penalties apply to each piece's own amount.
+        let fixed = matches!(self.setup.costs.deadline(), crate::costs::Penalty::Fixed(_));
+        let family_charged = match parent {
+            Some(ps) if fixed => {
+                let p = self.st.payments.get_mut(ps);
+                let was = p.as_ref().is_some_and(|p| p.deadline_penalty_charged);
+                if let Some(p) = p {
+                    p.deadline_penalty_charged = true;
+                }
+                was
+            }
+            _ => false,
+        };
+        let cm_pen = if charged || family_charged {
             0
         } else {
             self.setup.costs.deadline_penalty(amount)

@@ -1,0 +1,136 @@
+//! Engine throughput (ENGINE.md §14): arrivals/s and ticks/s at 10, 100 and 1,000 banks, and
+//! the day-20 / day-1 throughput ratio of the pinned throughput scenario (100 banks,
+//! 20 days × 1,000 ticks, Poisson 1 payment per bank per tick, LogNormal amounts, ample
+//! liquidity, release-everything policies, LSM settings on). Events are drained every tick,
+//! as a long run's caller would, so memory stays flat.
+//!
+//! Usage: `engine_bench [--quick]` (quick: fewer days, for a smoke run).
+
+use std::time::Instant;
+
+use paysim_core::Engine;
+use serde_json::{json, Value};
+
+fn config(banks: usize, days: u32, tpd: u32, rate: f64) -> Value {
+    let agents: Vec<Value> = (0..banks)
+        .map(|i| {
+            json!({"id": format!("BANK_{i:04}"), "opening_balance": 1_000_000_000_000i64,
+                "unsecured_cap": 0, "posted_collateral": 0, "collateral_haircut": 0.02,
+                "max_collateral_capacity": null, "liquidity_pool": 0,
+                "liquidity_allocation_fraction": 1.0, "liquidity_buffer": 0,
+                "limits": {"bilateral_limits": {}, "multilateral_limit": null},
+                "policy": {"document": {"version": "1.0", "policy_id": "fifo",
+                    "payment_tree": {"type": "action", "node_id": "release_all", "action": "Release"}},
+                    "parameters": {}, "source": "library:fifo"},
+                "arrival_config": {"rate_per_tick": rate,
+                    "amount_distribution": {"type": "LogNormal", "mu": 10.0, "sigma": 1.0},
+                    "counterparty_weights": {}, "deadline_range": [10, 50],
+                    "priority_distribution": {"type": "Fixed", "value": 5}, "divisible": false,
+                    "time_windows": []},
+                "arrival_bands": null})
+        })
+        .collect();
+    json!({
+        "simulation": {"ticks_per_day": tpd, "num_days": days, "rng_seed": 20_260_101},
+        "agents": agents,
+        "cost_rates": {"overdraft_bps_per_tick": 0.001, "delay_cost_per_tick_per_cent": 0.0001,
+            "collateral_cost_per_tick_bps": 0.0002, "liquidity_cost_per_tick_bps": 0.0,
+            "deadline_penalty": {"mode": "fixed", "amount": 50000},
+            "eod_penalty": {"mode": "fixed", "amount": 10000}, "drop_penalty": null,
+            "split_friction_cost": 1000, "overdue_delay_multiplier": 5.0,
+            "priority_delay_multipliers": {"urgent_multiplier": 1.0, "normal_multiplier": 1.0,
+                                           "low_multiplier": 1.0}},
+        "lsm_config": {"enable_bilateral": true, "enable_cycles": true, "max_cycle_length": 4,
+                       "max_cycles_per_tick": 10, "max_iterations": 3},
+        "settlement": {"deferred_crediting": false, "deadline_cap_at_eod": false,
+            "queue1_ordering": "fifo", "priority_mode": false,
+            "priority_escalation": {"enabled": false, "curve": "linear",
+                                    "start_escalating_at_ticks": 20, "max_boost": 3},
+            "entry_disposition_offsetting": false, "algorithm_sequencing": false,
+            "eod_rush_threshold": 0.8, "daily_liquidity_reallocation": true,
+            "record_decision_paths": false, "throughput_guidance": [[0.0, 0.0], [1.0, 1.0]]},
+        "scenario_events": [],
+        "on_policy_error": "fail"
+    })
+}
+
+struct DayStat {
+    arrivals: u64,
+    seconds: f64,
+    events: u64,
+}
+
+fn run(banks: usize, days: u32, tpd: u32) -> Result<Vec<DayStat>, String> {
+    let cfg = config(banks, days, tpd, 1.0).to_string();
+    let mut e = Engine::new(&cfg).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for _ in 0..days {
+        let start = Instant::now();
+        let (mut arrivals, mut events) = (0u64, 0u64);
+        for _ in 0..tpd {
+            let s = e.tick().map_err(|e| e.to_string())?;
+            arrivals += s.arrivals;
+            events += s.events;
+            let next = e.events().next_seq();
+            e.release_events_before(next);
+        }
+        out.push(DayStat {
+            arrivals,
+            seconds: start.elapsed().as_secs_f64(),
+            events,
+        });
+    }
+    Ok(out)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let tpd = 1_000;
+    println!("paysim engine benchmark (release, one core); FIFO, ample liquidity, LSM settings on");
+    println!(
+        "{:>6} {:>5} {:>14} {:>12} {:>12} {:>10}",
+        "banks", "days", "arrivals/s", "ticks/s", "events/s", "total s"
+    );
+    let scales: [(usize, u32); 3] = if quick {
+        [(10, 2), (100, 2), (1_000, 1)]
+    } else {
+        [(10, 20), (100, 20), (1_000, 2)]
+    };
+    for (banks, days) in scales {
+        match run(banks, days, tpd) {
+            Ok(stats) => {
+                let secs: f64 = stats.iter().map(|d| d.seconds).sum();
+                let arr: u64 = stats.iter().map(|d| d.arrivals).sum();
+                let evs: u64 = stats.iter().map(|d| d.events).sum();
+                let ticks = f64::from(days * tpd);
+                println!(
+                    "{banks:>6} {days:>5} {:>14.0} {:>12.0} {:>12.0} {:>10.2}",
+                    arr as f64 / secs,
+                    ticks / secs,
+                    evs as f64 / secs,
+                    secs
+                );
+                if banks == 100 && stats.len() >= 2 {
+                    let per_day: Vec<String> = stats
+                        .iter()
+                        .map(|d| format!("{:.2}", d.arrivals as f64 / d.seconds / 1e6))
+                        .collect();
+                    println!("       per-day arrivals/s (M, 100 banks): {}", per_day.join(" "));
+                    let rate = |d: &DayStat| d.arrivals as f64 / d.seconds;
+                    let first = rate(&stats[0]);
+                    let last = rate(&stats[stats.len() - 1]);
+                    println!(
+                        "       day-{} / day-1 throughput (100 banks): {:.3} (target ≥ 0.8); day 1 {:.0}/s, day {} {:.0}/s",
+                        stats.len(),
+                        last / first,
+                        first,
+                        stats.len(),
+                        last
+                    );
+                }
+            }
+            Err(e) => println!("{banks:>6} failed: {e}"),
+        }
+    }
+    println!("target: ≥ 1,000,000 arrivals/s at 100 banks");
+}
