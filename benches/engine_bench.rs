@@ -115,7 +115,10 @@ fn main() {
                         .iter()
                         .map(|d| format!("{:.2}", d.arrivals as f64 / d.seconds / 1e6))
                         .collect();
-                    println!("       per-day arrivals/s (M, 100 banks): {}", per_day.join(" "));
+                    println!(
+                        "       per-day arrivals/s (M, 100 banks): {}",
+                        per_day.join(" ")
+                    );
                     let rate = |d: &DayStat| d.arrivals as f64 / d.seconds;
                     let first = rate(&stats[0]);
                     let last = rate(&stats[stats.len() - 1]);
