@@ -1,8 +1,8 @@
 //! LSM stress benchmark (ENGINE.md §14: one LSM pass < 10 ms on a Q2 of 10,000 payments among
 //! 100 banks with many cycles; the work cap bounds a dense adversarial graph).
 //!
-//! Run with `cargo run --release -p paysim-core --example lsm_bench`. Prints figures; asserts
-//! nothing about time (targets live in benchmarks, never in tests).
+//! Run with `make bench` or `cargo run --release -p paysim-benches --bin lsm_bench`. Prints
+//! figures; asserts nothing about time (targets live in benchmarks, never in tests).
 //!
 //! Each scenario queues its payments at tick 0 with the LSM switched off (every payment is
 //! larger than its sender's liquidity, so all 10,000 fail RTGS entry), checkpoints, and then
