@@ -7,7 +7,8 @@
 //! debited its net, every member with a net inflow is credited its net (pending under deferred
 //! crediting). So no member passes below `−L` half-way through a group, and a receiver cannot
 //! spend incoming gross funds before the tick ends. Each payment is still booked on its own
-//! (`book_settled`), with its own `OffsetSettlement` event.
+//! (`book_settled`), with its own `OffsetSettlement` event. A net receiver's credit is one
+//! pending credit, so it adds one to the `source_count` of its `DeferredCreditApplied`.
 
 use super::settle::Path;
 use super::Engine;

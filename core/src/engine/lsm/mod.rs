@@ -6,6 +6,13 @@
 //! is known to be feasible; only then are its payments read, from `State::q2_by_pair`. Groups
 //! settle through `offset.rs`, so the LSM's money and bookkeeping are those of every other path.
 //!
+//! Readings of §7.3 that the spec leaves open: in the default iteration the queue pass follows
+//! every iteration that settled something, the last one included. Under sequencing, an
+//! algorithm that settles restarts the sequence at once (a bilateral run that settles is not
+//! followed by cycles before the queue pass); `max_iterations` counts restarts, the first run
+//! after S10 not being one; every queue pass reports itself (`settle.rs`), so S10's does even
+//! with both LSM switches off, while a disabled algorithm does not run and reports nothing.
+//!
 //! A step whose outcome cannot change is skipped (§14): when Q2 and every Q2 sender's balance,
 //! overdraft limit and outflow counter are what they were after the last step that settled
 //! nothing, the same search would again find nothing. The memo of that state lives in the
