@@ -323,3 +323,105 @@ fn config_errors_name_the_pointer() {
         }
     }
 }
+
+fn arrivals_by_tick(e: &paysim_core::Engine) -> Vec<(u32, u32, u64)> {
+    all_events(e)
+        .iter()
+        .filter(|v| v.ty == EventType::Arrival)
+        .map(|v| {
+            (
+                v.tick,
+                v.cp.unwrap_or(0),
+                v.detail(Key::DeadlineTick)
+                    .and_then(|d| d.as_u64())
+                    .unwrap_or(0)
+                    - u64::from(v.tick),
+            )
+        })
+        .collect()
+}
+
+/// The arrival-shaping scenario events, each against the same run without it.
+#[test]
+fn arrival_rate_weight_and_deadline_events() {
+    let base = || {
+        let mut a = agent("A", 1_000_000);
+        a["arrival_config"] = stream(2.0, 10, 20);
+        let mut b = agent("B", 1_000_000);
+        b["arrival_config"] = stream(2.0, 10, 20);
+        config(200, 1, 5, vec![a, b, agent("C", 0)])
+    };
+    let run = |events: serde_json::Value| {
+        let mut cfg = base();
+        cfg["scenario_events"] = events;
+        let mut e = engine(&cfg);
+        e.run().unwrap();
+        arrivals_by_tick(&e)
+    };
+    let plain = run(json!([]));
+    let count = |v: &[(u32, u32, u64)], from: u32| v.iter().filter(|a| a.0 >= from).count();
+    // A global multiplier near zero silences everyone from tick 50.
+    let quiet = run(json!([{"type": "GlobalArrivalRateChange",
+        "schedule": {"type": "OneTime", "tick": 50}, "multiplier": 1e-9}]));
+    assert_eq!(count(&quiet, 50), 0);
+    assert_eq!(
+        quiet.iter().filter(|a| a.0 < 50).count(),
+        plain.iter().filter(|a| a.0 < 50).count()
+    );
+    assert!(count(&plain, 50) > 100);
+    // An agent multiplier changes that agent's stream only; B's arrivals are unchanged.
+    let fast = {
+        let mut cfg = base();
+        cfg["scenario_events"] = json!([{"type": "AgentArrivalRateChange",
+            "schedule": {"type": "OneTime", "tick": 0}, "agent": "A", "multiplier": 3.0}]);
+        let mut e = engine(&cfg);
+        e.run().unwrap();
+        e.summary()
+    };
+    let plain_summary = {
+        let mut e = engine(&base());
+        e.run().unwrap();
+        e.summary()
+    };
+    let sent = |s: &serde_json::Value, id: &str| s["agents"][id]["sent"].as_u64().unwrap();
+    assert!(sent(&fast, "A") > 2 * sent(&plain_summary, "A"));
+    assert_eq!(
+        sent(&fast, "B"),
+        sent(&plain_summary, "B"),
+        "per-agent streams are independent"
+    );
+    // A weight change to 0 stops payments from A to C; a map is created for a stream without one.
+    let no_c = {
+        let mut cfg = base();
+        cfg["scenario_events"] = json!([{"type": "CounterpartyWeightChange",
+            "schedule": {"type": "OneTime", "tick": 30}, "agent": "A", "counterparty": "C", "new_weight": 0.0}]);
+        let mut e = engine(&cfg);
+        e.run().unwrap();
+        all_events(&e)
+            .iter()
+            .filter(|v| v.ty == EventType::Arrival && v.agent == Some(0) && v.tick >= 30)
+            .map(|v| v.cp.unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        !no_c.is_empty() && no_c.iter().all(|cp| *cp == 1),
+        "only B receives after tick 30"
+    );
+    // Deadline windows: offsets move from [5, 20] to [10, 60] (min ×2, max ×3).
+    let later = run(json!([{"type": "DeadlineWindowChange",
+        "schedule": {"type": "OneTime", "tick": 40}, "min_ticks_multiplier": 2.0, "max_ticks_multiplier": 3.0}]));
+    let offsets_after: Vec<u64> = later
+        .iter()
+        .filter(|a| a.0 >= 40 && a.0 + 60 < 200)
+        .map(|a| a.2)
+        .collect();
+    assert!(offsets_after.iter().all(|o| (10..=60).contains(o)));
+    assert!(
+        offsets_after.iter().any(|o| *o > 20),
+        "the wider range is used"
+    );
+    assert!(later
+        .iter()
+        .filter(|a| a.0 < 40)
+        .all(|a| (5..=20).contains(&a.2)));
+}

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 import paysim
+from paysim.cli import policy_cmds
 
 app = typer.Typer(
     name="paysim",
@@ -41,6 +42,9 @@ def root(
     ] = False,
 ) -> None:
     """paysim: a research framework for RTGS payment-system simulation."""
+
+
+policy_cmds.register(app)
 
 
 def main() -> None:

@@ -13,6 +13,20 @@ use crate::liquidity;
 use crate::policy::FieldId;
 use crate::state::{Slot, Status};
 
+/// The shared inputs of the fields of one evaluation.
+#[derive(Clone, Copy)]
+struct FieldCtx<'a> {
+    i: usize,
+    a: &'a crate::state::Agent,
+    l: i64,
+    credit_used: i64,
+    avail: i64,
+    p: Option<&'a crate::state::Payment>,
+    in_q2: bool,
+    tick_in_day: u32,
+    progress: f64,
+}
+
 /// Per-phase aggregates that need a pass over the queues.
 #[derive(Clone, Debug, Default)]
 pub(super) struct PhaseAggs {
@@ -86,27 +100,53 @@ impl Engine {
         aggs: &PhaseAggs,
         out: &mut [f64],
     ) {
+        if used.is_empty() {
+            return;
+        }
+        let cx = self.field_ctx(agent, pay);
         for f in used {
             if let Some(slot) = out.get_mut(*f as usize) {
-                *slot = self.field(*f, agent, pay, aggs);
+                *slot = self.field(*f, &cx, aggs);
             }
         }
     }
 
-    fn field(&self, f: FieldId, agent: u32, pay: Option<(Slot, bool)>, aggs: &PhaseAggs) -> f64 {
-        use FieldId as F;
+    /// What every field of one evaluation shares, computed once per evaluation.
+    fn field_ctx(&self, agent: u32, pay: Option<(Slot, bool)>) -> FieldCtx<'_> {
         let i = agent as usize;
         let a = &self.st.agents[i];
+        let l = a.limit();
+        let t = self.st.tick;
+        let tick_in_day = t % self.setup.tpd;
+        FieldCtx {
+            i,
+            a,
+            l,
+            credit_used: liquidity::credit_used(a.balance),
+            avail: liquidity::available_liquidity(a.balance, l),
+            p: pay.and_then(|(s, _)| self.st.payments.get(s)),
+            in_q2: pay.is_some_and(|(_, q2)| q2),
+            tick_in_day,
+            progress: f64::from(tick_in_day) / f64::from(self.setup.tpd),
+        }
+    }
+
+    fn field(&self, f: FieldId, cx: &FieldCtx<'_>, aggs: &PhaseAggs) -> f64 {
+        use FieldId as F;
+        let FieldCtx {
+            i,
+            a,
+            l,
+            credit_used,
+            avail,
+            p,
+            in_q2,
+            tick_in_day,
+            progress,
+        } = *cx;
         let t = self.st.tick;
         let tpd = self.setup.tpd;
         let cm = &self.setup.costs;
-        let l = a.limit();
-        let credit_used = liquidity::credit_used(a.balance);
-        let avail = liquidity::available_liquidity(a.balance, l);
-        let p = pay.and_then(|(s, _)| self.st.payments.get(s));
-        let in_q2 = pay.is_some_and(|(_, q2)| q2);
-        let tick_in_day = t % tpd;
-        let progress = f64::from(tick_in_day) / f64::from(tpd);
         let inf = f64::INFINITY;
         let top = |k: usize| aggs.top.get(i).and_then(|v| v.get(k)).copied();
         let top_hash = |k: usize| {
@@ -379,5 +419,36 @@ fn guidance(points: &[[f64; 2]], x: f64) -> f64 {
             }
             points[points.len() - 1][1]
         }
+    }
+}
+
+impl Engine {
+    /// The value a policy would read for `field` now (between ticks), for `agent` and, for
+    /// payment fields, the payment `tx_id` (Q1 pass unless it is in Q2). For tests, debugging
+    /// and notebooks; the tick loop computes fields through the same code.
+    pub fn field_value(
+        &self,
+        field: crate::policy::FieldId,
+        agent: &str,
+        tx_id: Option<&str>,
+    ) -> crate::error::EngineResult<f64> {
+        let i = self.agent_index(agent)?;
+        let pay = match tx_id {
+            None => None,
+            Some(id) => {
+                let slot = crate::state::key_of_tx_id(id)
+                    .and_then(|k| self.st.payments.slot_of(k))
+                    .ok_or_else(|| crate::error::EngineError::UnknownPayment(id.to_string()))?;
+                let in_q2 = self
+                    .st
+                    .payments
+                    .get(slot)
+                    .is_some_and(|p| p.location == crate::state::Location::Q2);
+                Some((slot, in_q2))
+            }
+        };
+        let aggs = self.phase_aggs(true);
+        let cx = self.field_ctx(i, pay);
+        Ok(self.field(field, &cx, &aggs))
     }
 }

@@ -85,6 +85,12 @@ fn sections(tree: Option<Tree>) -> Vec<(&'static str, Value)> {
                    "trees": f.trees.trees().map(Tree::json_name).collect::<Vec<_>>(), "aliases": f.aliases,
                    "constant": f.flags.constant, "may_be_infinite": f.flags.infinite, "description": f.description})
         })
+        .chain(std::iter::once(json!({
+            "name": "bank_state_<name>", "type": "number", "unit": "—", "group": "State registers",
+            "trees": Tree::ALL.iter().map(|t| t.json_name()).collect::<Vec<_>>(), "aliases": [],
+            "constant": false, "may_be_infinite": false,
+            "description": "A state register (name bank_state_[A-Za-z0-9_]{1,64}): written by the bank tree with SetState/AddState, read by every tree; 0 if not written since the day began; at most 10 per policy."
+        })))
         .collect();
     let actions: Vec<Value> = ACTIONS
         .iter()
