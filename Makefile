@@ -68,6 +68,7 @@ lint-python: $(EXT_STAMP)
 
 bench: $(EXT_STAMP)
 	cargo run --release --quiet -p paysim-benches --bin engine_bench
+	cargo run --release --quiet -p paysim-benches --bin lsm_bench
 	$(PY) benches/python_bench.py
 
 schemas: $(EXT_STAMP)

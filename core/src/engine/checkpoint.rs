@@ -38,8 +38,9 @@ impl Engine {
         let setup = Setup::build(cfg, value)?;
         let (header, payload) =
             checkpoint_frame::decode(bytes, &setup.config_hash, CHECKPOINT_FORMAT)?;
-        let st: State = postcard::from_bytes(payload)
+        let mut st: State = postcard::from_bytes(payload)
             .map_err(|e| EngineError::Checkpoint(CheckpointError::Corrupt(e.to_string())))?;
+        st.rebuild_derived();
         if st.tick != header.current_tick || st.agents.len() != setup.ids.len() {
             return Err(EngineError::Checkpoint(CheckpointError::Corrupt(
                 "header and payload disagree".into(),

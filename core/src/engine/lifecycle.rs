@@ -144,6 +144,7 @@ impl State {
             scheduled: vec![BTreeMap::new(); n],
             q2: BTreeMap::new(),
             pair_q2: BTreeMap::new(),
+            q2_by_pair: BTreeMap::new(),
             deadlines: BTreeMap::new(),
             injected: BTreeMap::new(),
             arrivals: Arrivals::new(cfg.simulation.rng_seed, &sorted_cfgs, &setup.ids),
@@ -154,6 +155,18 @@ impl State {
             lsm_bits: 0,
         };
         Ok((state, compiled))
+    }
+}
+
+impl State {
+    /// Rebuilds the indexes that are derived from the queues and not checkpointed.
+    pub(super) fn rebuild_derived(&mut self) {
+        self.q2_by_pair.clear();
+        for (key, slot) in &self.q2 {
+            if let Some(p) = self.payments.get(*slot) {
+                self.q2_by_pair.insert((p.sender, p.receiver, *key), *slot);
+            }
+        }
     }
 }
 
@@ -374,6 +387,7 @@ impl Engine {
             (0, seq)
         };
         self.st.q2.insert(key, slot);
+        self.st.q2_by_pair.insert((s, r, key), slot);
         let e = self.st.pair_q2.entry((s, r)).or_insert((0, 0));
         e.0 = e.0.saturating_add(rem);
         e.1 += 1;
@@ -395,6 +409,7 @@ impl Engine {
         let key = self.q2_key(p);
         let (s, r, rem) = (p.sender, p.receiver, p.remaining);
         if self.st.q2.remove(&key).is_some() {
+            self.st.q2_by_pair.remove(&(s, r, key));
             if let Some(e) = self.st.pair_q2.get_mut(&(s, r)) {
                 e.0 -= rem;
                 e.1 -= 1;

@@ -12,6 +12,7 @@ mod fields;
 mod lifecycle;
 mod lsm;
 pub mod many;
+mod offset;
 mod policy_eval;
 mod q1;
 mod queries;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use lsm::LsmReport;
 pub use queries::{AgentView, PaymentView, SystemMetrics, TickSummary};
 
 use crate::arrivals::Arrivals;
@@ -86,6 +88,12 @@ pub struct State {
     pub q2: BTreeMap<Q2Key, Slot>,
     /// Summed remaining amount and count of Q2 payments per (sender, receiver).
     pub pair_q2: BTreeMap<(u32, u32), (i64, u32)>,
+    /// Q2 payments grouped by `(sender, receiver)`, each group in Q2 order. The LSM settles
+    /// whole pairs and edges and entry offsetting reads the first payments of one direction;
+    /// this index gives both without scanning Q2. It is derived from `q2`, so checkpoints do
+    /// not carry it (their bytes stay those of the queues alone) and restore rebuilds it.
+    #[serde(skip)]
+    pub q2_by_pair: BTreeMap<(u32, u32, Q2Key), Slot>,
     /// Leaf payments by deadline tick, for overdue marking: `(slot, creation)`.
     pub deadlines: BTreeMap<u32, Vec<(Slot, u64)>>,
     pub injected: BTreeMap<u32, Vec<Injected>>,
@@ -137,6 +145,13 @@ struct Scratch {
     q2_keys: Vec<(Q2Key, Slot)>,
     fields: Vec<f64>,
     registers: Vec<f64>,
+    /// The payments of one offset group (or the candidates of an entry offset).
+    group: Vec<Slot>,
+    /// Their keys, for the `tx_ids` of a group's summary event.
+    group_keys: Vec<u64>,
+    /// Net positions of an offset group's members.
+    nets: Vec<(u32, i128)>,
+    lsm: lsm::LsmScratch,
 }
 
 pub struct Engine {

@@ -1,7 +1,14 @@
-//! Settlement (ENGINE.md §6): the RTGS rule, the one routine that settles a payment on every
-//! path (so deferred crediting, counters and events cannot differ between paths), and the
+//! Settlement (ENGINE.md §6): the RTGS rule, the one routine that books a settled payment on
+//! every path (so deferred crediting, counters and events cannot differ between paths), and the
 //! non-blocking queue pass.
+//!
+//! Settling has two halves. The *money* half moves balances and grows the outflow counters:
+//! `transfer` does it per payment for the gross paths (RTGS entry, queue passes), and
+//! `offset.rs` does it once per offset group from net positions. The *bookkeeping* half,
+//! `book_settled`, is shared by all paths: status, aggregates, the path's settlement event,
+//! `OverdueTransactionSettled`, split-parent bookkeeping and retirement.
 
+use super::offset::Mechanism;
 use super::Engine;
 use crate::events::{EventType, Key, Val};
 use crate::state::{Location, Slot, Status};
@@ -28,7 +35,15 @@ impl Refusal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
     Rtgs,
-    QueuePass { lsm_retry: bool },
+    QueuePass {
+        lsm_retry: bool,
+    },
+    /// A member of an offset group; `group_seq` is the seq of the group's summary event, so
+    /// each payment's `OffsetSettlement` points at the group it settled in.
+    Offset {
+        mechanism: Mechanism,
+        group_seq: u64,
+    },
 }
 
 impl Engine {
@@ -66,15 +81,27 @@ impl Engine {
 
     /// Moves `x` from `s` to `r` (honouring deferred crediting) and grows the outflow counters.
     pub(super) fn transfer(&mut self, s: u32, r: u32, x: i64) {
-        let deferred = self.setup.cfg.settlement.deferred_crediting;
         let a = &mut self.st.agents[s as usize];
         a.balance = a.balance.saturating_sub(x);
+        self.count_outflow(s, r, x);
+        self.credit(r, x);
+    }
+
+    /// Grows `s`'s gross outflow counters by `x`: limits count gross outflows on every path,
+    /// offsets included, whatever the net effect on the balance.
+    pub(super) fn count_outflow(&mut self, s: u32, r: u32, x: i64) {
+        let a = &mut self.st.agents[s as usize];
         if !a.bilateral_limits.is_empty() {
             *a.out_to.entry(r).or_insert(0) += x;
         }
         a.out_total = a.out_total.saturating_add(x);
+    }
+
+    /// Credits `x` to `r`: at once, or as one pending credit under deferred crediting (§6.2),
+    /// so that funds received in a tick cannot be spent before its S13.
+    pub(super) fn credit(&mut self, r: u32, x: i64) {
         let b = &mut self.st.agents[r as usize];
-        if deferred {
+        if self.setup.cfg.settlement.deferred_crediting {
             b.pending_credit = b.pending_credit.saturating_add(x);
             b.pending_credit_sources += 1;
         } else {
@@ -82,10 +109,21 @@ impl Engine {
         }
     }
 
-    /// Settles a payment that the caller has already taken out of its queue and checked.
-    /// Emits the path's settlement event, then `OverdueTransactionSettled` and
-    /// `SplitParentSettled` when they apply, and retires finished payments.
+    /// Settles a payment that the caller has already taken out of its queue and checked:
+    /// moves its gross amount, then books it.
     pub(super) fn settle(&mut self, slot: Slot, path: Path) {
+        let Some(p) = self.st.payments.get(slot) else {
+            return;
+        };
+        let (s, r, x) = (p.sender, p.receiver, p.remaining);
+        self.transfer(s, r, x);
+        self.book_settled(slot, path);
+    }
+
+    /// The bookkeeping of a settled payment whose money has already moved: emits the path's
+    /// settlement event, then `OverdueTransactionSettled` and `SplitParentSettled` when they
+    /// apply, and retires finished payments.
+    pub(super) fn book_settled(&mut self, slot: Slot, path: Path) {
         let t = self.st.tick;
         let Some(p) = self.st.payments.get(slot) else {
             return;
@@ -101,7 +139,6 @@ impl Engine {
             p.parent,
             p.queued_at,
         );
-        self.transfer(s, r, x);
         self.note_settled(s, r, x);
         let deferred = self.setup.cfg.settlement.deferred_crediting;
         {
@@ -144,6 +181,29 @@ impl Engine {
                             Key::Pass,
                             Val::Str(if lsm_retry { "lsm_retry" } else { "queue" }),
                         ),
+                        (Key::Deferred, Val::Bool(deferred)),
+                    ],
+                );
+            }
+            Path::Offset {
+                mechanism,
+                group_seq,
+            } => {
+                let m = &mut self.st.metrics;
+                m.lsm_settled += 1;
+                if mechanism == Mechanism::Entry {
+                    m.entry_offsets += 1;
+                }
+                self.tick_lsm += 1;
+                self.emit(
+                    EventType::OffsetSettlement,
+                    Some(key),
+                    Some(s),
+                    Some(r),
+                    Some(x),
+                    &[
+                        (Key::Mechanism, Val::Str(mechanism.as_str())),
+                        (Key::GroupSeq, Val::U64(group_seq)),
                         (Key::Deferred, Val::Bool(deferred)),
                     ],
                 );
@@ -234,7 +294,9 @@ impl Engine {
         self.retire(parent);
     }
 
-    /// One non-blocking pass over Q2 in Q2 order (§6.3).
+    /// One non-blocking pass over Q2 in Q2 order (§6.3). Under `algorithm_sequencing` every
+    /// queue pass, S10's included, is one algorithm run and reports itself (§7.3); emitting
+    /// here keeps the tick loop unaware of sequencing.
     pub(super) fn queue_pass(&mut self, lsm_retry: bool) -> (u64, i64) {
         let mut keys = std::mem::take(&mut self.scratch.q2_keys);
         keys.clear();
@@ -247,12 +309,15 @@ impl Engine {
             let (s, r, x) = (p.sender, p.receiver, p.remaining);
             if self.rtgs_check(s, r, x).is_ok() {
                 self.q2_remove(slot);
-                self.settle(slot, super::settle::Path::QueuePass { lsm_retry });
+                self.settle(slot, Path::QueuePass { lsm_retry });
                 count += 1;
                 value = value.saturating_add(x);
             }
         }
         self.scratch.q2_keys = keys;
+        if self.setup.cfg.settlement.algorithm_sequencing {
+            self.emit_algorithm_execution("queue", count, value);
+        }
         (count, value)
     }
 }

@@ -110,3 +110,27 @@ pub fn reconstruct(events: &[EventView], n: usize) -> Vec<i64> {
     }
     bal
 }
+
+/// Injects `(sender, receiver, amount)` arrivals at `tick`, in order, due at `deadline`.
+pub fn inject_at(e: &mut Engine, tick: i64, deadline: i64, payments: &[(&str, &str, i64)]) {
+    let records: Vec<paysim_core::engine::InjectRecord> = payments
+        .iter()
+        .map(|(s, r, amount)| paysim_core::engine::InjectRecord {
+            tick,
+            sender: (*s).into(),
+            receiver: (*r).into(),
+            amount: *amount,
+            deadline_tick: deadline,
+            priority: None,
+            divisible: None,
+            rtgs_priority: None,
+        })
+        .collect();
+    e.inject_arrivals(&records).expect("inject");
+}
+
+/// The key of the `i`-th original payment of a run (0-based, creation order): its id is
+/// `tx_{i + 1}` and split pieces are numbered below it (ENGINE.md §4.1).
+pub fn tx_key(i: usize) -> u64 {
+    ((i + 1) as u64) << 8
+}
