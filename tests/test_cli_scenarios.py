@@ -84,25 +84,34 @@ def test_castro_underfunded_b_pays_delay_and_end_of_day_borrowing() -> None:
     assert _cost(s, "BANK_B") > 4000
 
 
-def test_gridlock_runs_and_money_adds_up() -> None:
+def test_gridlock_is_resolved_by_the_lsm_and_only_by_it(tmp_path: Path) -> None:
     path = SCENARIOS / "gridlock.yaml"
     s = _summary(path)
     t = _totals(s)
-    assert t["arrivals"] == t["settled"] + t["dropped"] + t["unsettled"]
     agents = _agents(s)
     assert sum(int(str(a["final_balance"])) for a in agents.values()) == 4 * 50_000
     rows = _events(path)
     assert balances_from_events(rows) == {k: a["final_balance"] for k, a in agents.items()}
-    # Every scripted payment exceeds all the money in the system: each fails gross settlement at
-    # entry, waits in Q2 and can only ever settle by an offset (OffsetSettlement, once the LSM
-    # lands), never by a gross settlement.
-    scripted = {
-        r["tx_id"] for r in rows if r["event_type"] == "Arrival" and r["tick"] in (5, 15, 25)
-    }
-    queued_at_entry = {r["tx_id"] for r in rows if r["event_type"] == "QueuedRtgs"}
-    assert len(scripted) >= 9 and scripted <= queued_at_entry
+    # Every payment fails gross settlement at entry; every one settles by an offset, in the
+    # tick its circuit is complete.
+    arrivals = {r["tx_id"]: r["tick"] for r in rows if r["event_type"] == "Arrival"}
+    assert len(arrivals) == 14 and t["arrivals"] == 14
+    queued = {r["tx_id"] for r in rows if r["event_type"] == "QueuedRtgs"}
+    assert set(arrivals) == queued
+    offsets = {r["tx_id"]: r["tick"] for r in rows if r["event_type"] == "OffsetSettlement"}
+    assert offsets == arrivals
+    assert t["settled"] == 14 and t["lsm_settled"] == 14 and t["unsettled"] == 0
+    kinds = [r["event_type"] for r in rows if r["event_type"].startswith("Lsm")]
+    assert kinds.count("LsmCycleSettlement") == 3 and kinds.count("LsmBilateralOffset") == 2
     gross = {"RtgsImmediateSettlement", "Queue2LiquidityRelease"}
-    assert not any(r["event_type"] in gross and r["tx_id"] in scripted for r in rows)
+    assert not any(r["event_type"] in gross for r in rows)
+    # The same day with the LSM off: nothing settles.
+    text = path.read_text().replace("enable_bilateral: true", "enable_bilateral: false")
+    off = tmp_path / "gridlock_off.yaml"
+    off.write_text(text.replace("enable_cycles: true", "enable_cycles: false"))
+    t_off = _totals(_summary(off))
+    assert t_off["settled"] == 0 and t_off["unsettled"] == 14
+    assert int(str(t_off["total_cost"])) > int(str(t["total_cost"]))
 
 
 def test_crisis_outage_lending_collateral_and_repayments() -> None:
@@ -188,6 +197,19 @@ def test_target2_priority_queue_and_limits() -> None:
     }
     assert band_priorities & {8, 9, 10} and band_priorities & {0, 1, 2, 3}
     assert any(r["event_type"] == "PriorityEscalated" for r in rows)
+    # Entry disposition: BANK_C's payment to BANK_E is offset at entry against the queued one.
+    (offset,) = [r for r in rows if r["event_type"] == "EntryDispositionOffset"]
+    assert offset["tick"] == 21 and offset["agent_id"] == "BANK_C"
+    assert offset["details"]["net"] == 0  # type: ignore[index]
+    pair = [r for r in rows if r["event_type"] == "OffsetSettlement"]
+    assert [r["details"]["mechanism"] for r in pair] == ["entry", "entry"]  # type: ignore[index]
+    # Algorithm sequencing: every algorithm run is an AlgorithmExecution event.
+    algorithms = {
+        r["details"]["algorithm"]  # type: ignore[index]
+        for r in rows
+        if r["event_type"] == "AlgorithmExecution"
+    }
+    assert algorithms == {"queue", "bilateral", "cycles"}
 
 
 def test_large_runs_two_hundred_banks_for_five_days() -> None:
@@ -198,3 +220,12 @@ def test_large_runs_two_hundred_banks_for_five_days() -> None:
     assert t["arrivals"] == t["settled"] + t["dropped"] + t["unsettled"]
     # Heavy tails: the share settled by value trails the share settled by count.
     assert t["value_settlement_rate"] < t["settlement_rate"]
+
+
+def test_gridlock_verbose_shows_the_offsets() -> None:
+    result = invoke("run", str(SCENARIOS / "gridlock.yaml"), "--format", "verbose")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "LSM cycle   BANK_A → BANK_B → BANK_C → BANK_A" in out
+    assert "LSM cycle   BANK_A → BANK_B → BANK_C → BANK_D → BANK_A" in out
+    assert "LSM pair    BANK_C ⇄ BANK_D" in out and "BANK_C pays the net 200.00" in out
