@@ -101,7 +101,7 @@ def test_gridlock_is_resolved_by_the_lsm_and_only_by_it(tmp_path: Path) -> None:
     offsets = {r["tx_id"]: r["tick"] for r in rows if r["event_type"] == "OffsetSettlement"}
     assert offsets == arrivals
     assert t["settled"] == 14 and t["lsm_settled"] == 14 and t["unsettled"] == 0
-    kinds = [r["event_type"] for r in rows if r["event_type"].startswith("Lsm")]
+    kinds = [r["event_type"] for r in rows if str(r["event_type"]).startswith("Lsm")]
     assert kinds.count("LsmCycleSettlement") == 3 and kinds.count("LsmBilateralOffset") == 2
     gross = {"RtgsImmediateSettlement", "Queue2LiquidityRelease"}
     assert not any(r["event_type"] in gross for r in rows)
