@@ -135,15 +135,6 @@ impl Engine {
         self.scratch.registers = regs;
     }
 
-    /// Sets the decision path for the policy events of the decision being applied.
-    fn note_path<T>(&mut self, c: &CompiledPolicy, ev: &Evaluated<T>) {
-        self.decision_path.clear();
-        if self.setup.cfg.settlement.record_decision_paths {
-            self.decision_path
-                .extend(c.path_ids(&ev.path).into_iter().map(str::to_string));
-        }
-    }
-
     fn conversion_warnings(
         &mut self,
         c: &CompiledPolicy,
@@ -232,6 +223,52 @@ impl Engine {
         Ok(())
     }
 
+    /// Evaluates one tree for `agent` (and the payment in `pay`) and turns the language's
+    /// decision into the engine's action with `convert`. Conversion warnings become
+    /// `PolicyWarning` events; an evaluation error stops the run (`fail`) or is recorded and
+    /// skipped (`hold`). Returns the action with its decision path (node ids, when recorded).
+    fn run_tree<A>(
+        &mut self,
+        agent: u32,
+        tree: Tree,
+        pay: Option<(Slot, bool)>,
+        aggs: &PhaseAggs,
+        eval: impl Fn(&CompiledPolicy, &EvalContext) -> Result<Evaluated<A>, EvalError>,
+    ) -> EngineResult<Outcome<(A, Vec<String>)>> {
+        let tx = pay.and_then(|(slot, _)| self.st.payments.get(slot).map(|p| p.key));
+        let Some(c) = self.compiled_for(agent) else {
+            return Ok(Outcome::Skipped);
+        };
+        let (fields, regs) = self.prepare(agent, tree, pay, aggs, &c);
+        let ctx = EvalContext {
+            fields: &fields,
+            registers: &regs,
+            current_tick: i64::from(self.st.tick),
+        };
+        let res = eval(&c, &ctx);
+        self.return_buffers(fields, regs);
+        match res {
+            Err(e) => {
+                self.policy_fault(&c, agent, tx, e)?;
+                Ok(Outcome::Skipped)
+            }
+            Ok(ev) => {
+                self.conversion_warnings(&c, tree, ev.node, &ev.warnings, agent, tx);
+                let path = self.path_of(&c, &ev.path);
+                Ok(Outcome::Decided((ev.decision, path)))
+            }
+        }
+    }
+
+    /// The node ids of a decision path, when decision paths are recorded.
+    fn path_of(&self, c: &CompiledPolicy, path: &crate::policy::DecisionPath) -> Vec<String> {
+        if self.setup.cfg.settlement.record_decision_paths {
+            c.path_ids(path).into_iter().map(str::to_string).collect()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// When an agent's payment tree reads no payment-level field, every Q1 payment gets the
     /// same decision from the snapshot: evaluate it once. Returns `None` (evaluate per
     /// payment) when the tree reads payment fields or the agent-level evaluation produced a
@@ -259,15 +296,7 @@ impl Engine {
         let res = c.eval_payment(&ctx);
         self.return_buffers(fields, regs);
         let ev = res.ok().filter(|ev| ev.warnings.is_empty())?;
-        let path = if self.setup.cfg.settlement.record_decision_paths {
-            c.path_ids(&ev.path)
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Some((payment_action(ev.decision), path))
+        Some((payment_action(ev.decision), self.path_of(&c, &ev.path)))
     }
 
     /// Evaluates the payment tree for one payment (Q1 or, with `in_q2`, Q2).
@@ -278,33 +307,9 @@ impl Engine {
         in_q2: bool,
         aggs: &PhaseAggs,
     ) -> EngineResult<Outcome<(PaymentAction, Vec<String>)>> {
-        let tx = self.st.payments.get(slot).map(|p| p.key);
-        let Some(c) = self.compiled_for(agent) else {
-            return Ok(Outcome::Skipped);
-        };
-        let (fields, regs) = self.prepare(agent, Tree::Payment, Some((slot, in_q2)), aggs, &c);
-        let ctx = EvalContext {
-            fields: &fields,
-            registers: &regs,
-            current_tick: i64::from(self.st.tick),
-        };
-        let res = c.eval_payment(&ctx);
-        self.return_buffers(fields, regs);
-        match res {
-            Err(e) => {
-                self.policy_fault(&c, agent, tx, e)?;
-                Ok(Outcome::Skipped)
-            }
-            Ok(ev) => {
-                self.conversion_warnings(&c, Tree::Payment, ev.node, &ev.warnings, agent, tx);
-                self.note_path(&c, &ev);
-                let action = payment_action(ev.decision);
-                Ok(Outcome::Decided((
-                    action,
-                    std::mem::take(&mut self.decision_path),
-                )))
-            }
-        }
+        self.run_tree(agent, Tree::Payment, Some((slot, in_q2)), aggs, |c, ctx| {
+            c.eval_payment(ctx).map(|ev| owned(ev, payment_action))
+        })
     }
 
     /// Evaluates the bank tree of one agent.
@@ -313,71 +318,11 @@ impl Engine {
         agent: u32,
         aggs: &PhaseAggs,
     ) -> EngineResult<Outcome<(BankAction, Vec<String>)>> {
-        let Some(c) = self.compiled_for(agent) else {
-            return Ok(Outcome::Skipped);
-        };
-        let (fields, regs) = self.prepare(agent, Tree::Bank, None, aggs, &c);
-        let ctx = EvalContext {
-            fields: &fields,
-            registers: &regs,
-            current_tick: i64::from(self.st.tick),
-        };
-        let res = c.eval_bank(&ctx);
-        self.return_buffers(fields, regs);
-        match res {
-            Err(e) => {
-                self.policy_fault(&c, agent, None, e)?;
-                Ok(Outcome::Skipped)
-            }
-            Ok(ev) => {
-                self.conversion_warnings(&c, Tree::Bank, ev.node, &ev.warnings, agent, None);
-                self.note_path(&c, &ev);
-                let reg = |slot: u16| {
-                    c.registers()
-                        .get(slot as usize)
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                let action = match ev.decision {
-                    BankDecision::SetReleaseBudget {
-                        max_value,
-                        focus,
-                        max_per_counterparty,
-                    } => BankAction::SetReleaseBudget {
-                        max_value,
-                        focus: focus.map(|ids| {
-                            ids.iter()
-                                .filter_map(|id| self.setup.index.get(id).copied())
-                                .collect()
-                        }),
-                        max_per_counterparty,
-                    },
-                    BankDecision::SetState {
-                        slot,
-                        value,
-                        reason,
-                    } => BankAction::SetState {
-                        key: reg(slot),
-                        value,
-                        reason: reason.to_string(),
-                    },
-                    BankDecision::AddState {
-                        slot,
-                        value,
-                        reason,
-                    } => BankAction::AddState {
-                        key: reg(slot),
-                        value,
-                        reason: reason.to_string(),
-                    },
-                    BankDecision::NoAction => BankAction::NoAction,
-                };
-                Ok(Outcome::Decided((
-                    action,
-                    std::mem::take(&mut self.decision_path),
-                )))
-            }
-        }
+        let index = self.setup.index.clone();
+        self.run_tree(agent, Tree::Bank, None, aggs, |c, ctx| {
+            c.eval_bank(ctx)
+                .map(|ev| owned(ev, |d| bank_action(c, &index, d)))
+        })
     }
 
     /// Evaluates one collateral tree of one agent.
@@ -391,47 +336,10 @@ impl Engine {
             Layer::Strategic => Tree::StrategicCollateral,
             Layer::EndOfTick => Tree::EndOfTickCollateral,
         };
-        let Some(c) = self.compiled_for(agent) else {
-            return Ok(Outcome::Skipped);
-        };
-        let (fields, regs) = self.prepare(agent, tree, None, aggs, &c);
-        let ctx = EvalContext {
-            fields: &fields,
-            registers: &regs,
-            current_tick: i64::from(self.st.tick),
-        };
-        let res = c.eval_collateral(tree, &ctx);
-        self.return_buffers(fields, regs);
-        match res {
-            Err(e) => {
-                self.policy_fault(&c, agent, None, e)?;
-                Ok(Outcome::Skipped)
-            }
-            Ok(ev) => {
-                self.conversion_warnings(&c, tree, ev.node, &ev.warnings, agent, None);
-                self.note_path(&c, &ev);
-                let action = match ev.decision {
-                    CollateralDecision::Post {
-                        amount,
-                        reason,
-                        auto_withdraw_after_ticks,
-                    } => CollateralAction::Post {
-                        amount,
-                        reason: reason.to_string(),
-                        auto_withdraw_after_ticks,
-                    },
-                    CollateralDecision::Withdraw { amount, reason } => CollateralAction::Withdraw {
-                        amount,
-                        reason: reason.to_string(),
-                    },
-                    CollateralDecision::Hold => CollateralAction::Hold,
-                };
-                Ok(Outcome::Decided((
-                    action,
-                    std::mem::take(&mut self.decision_path),
-                )))
-            }
-        }
+        self.run_tree(agent, tree, None, aggs, |c, ctx| {
+            c.eval_collateral(tree, ctx)
+                .map(|ev| owned(ev, collateral_action))
+        })
     }
 
     /// Emits a policy-driven event, with `decision_path` when one is being applied.
@@ -456,5 +364,80 @@ impl Engine {
             self.emit(ty, tx, agent, cp, amount, &all);
         }
         self.decision_path = path;
+    }
+}
+
+/// An evaluation with its decision turned into an owned engine action.
+fn owned<T, A>(ev: Evaluated<T>, f: impl FnOnce(T) -> A) -> Evaluated<A> {
+    Evaluated {
+        decision: f(ev.decision),
+        node: ev.node,
+        path: ev.path,
+        warnings: ev.warnings,
+    }
+}
+
+/// The language's bank decision in the engine's terms (register slots become names, focus ids
+/// become agent indices).
+fn bank_action(
+    c: &CompiledPolicy,
+    index: &std::collections::BTreeMap<String, u32>,
+    d: BankDecision<'_>,
+) -> BankAction {
+    let reg = |slot: u16| {
+        c.registers()
+            .get(slot as usize)
+            .cloned()
+            .unwrap_or_default()
+    };
+    match d {
+        BankDecision::SetReleaseBudget {
+            max_value,
+            focus,
+            max_per_counterparty,
+        } => BankAction::SetReleaseBudget {
+            max_value,
+            focus: focus.map(|ids| ids.iter().filter_map(|id| index.get(id).copied()).collect()),
+            max_per_counterparty,
+        },
+        BankDecision::SetState {
+            slot,
+            value,
+            reason,
+        } => BankAction::SetState {
+            key: reg(slot),
+            value,
+            reason: reason.to_string(),
+        },
+        BankDecision::AddState {
+            slot,
+            value,
+            reason,
+        } => BankAction::AddState {
+            key: reg(slot),
+            value,
+            reason: reason.to_string(),
+        },
+        BankDecision::NoAction => BankAction::NoAction,
+    }
+}
+
+/// The language's collateral decision in the engine's terms.
+fn collateral_action(d: CollateralDecision<'_>) -> CollateralAction {
+    match d {
+        CollateralDecision::Post {
+            amount,
+            reason,
+            auto_withdraw_after_ticks,
+        } => CollateralAction::Post {
+            amount,
+            reason: reason.to_string(),
+            auto_withdraw_after_ticks,
+        },
+        CollateralDecision::Withdraw { amount, reason } => CollateralAction::Withdraw {
+            amount,
+            reason: reason.to_string(),
+        },
+        CollateralDecision::Hold => CollateralAction::Hold,
     }
 }
