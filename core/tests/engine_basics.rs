@@ -425,3 +425,27 @@ fn arrival_rate_weight_and_deadline_events() {
         .filter(|a| a.0 < 40)
         .all(|a| (5..=20).contains(&a.2)));
 }
+
+#[test]
+fn a_custom_arrival_with_deadline_zero_is_due_in_its_arrival_tick() {
+    let mut cfg = config(10, 1, 1, vec![agent("A", 0), agent("B", 0)]);
+    cfg["scenario_events"] = json!([{"type": "CustomTransactionArrival",
+        "schedule": {"type": "OneTime", "tick": 3}, "from_agent": "A", "to_agent": "B",
+        "amount": 10, "priority": 5, "deadline": 0, "is_divisible": false, "rtgs_priority": "Normal"}]);
+    let mut e = engine(&cfg);
+    e.run().unwrap();
+    let evs = all_events(&e);
+    let arrival = evs.iter().find(|v| v.ty == EventType::Arrival).unwrap();
+    assert_eq!(
+        arrival.detail(Key::DeadlineTick).and_then(|d| d.as_u64()),
+        Some(3)
+    );
+    let overdue = evs
+        .iter()
+        .find(|v| v.ty == EventType::TransactionWentOverdue)
+        .unwrap();
+    assert_eq!(
+        overdue.tick, 3,
+        "unsettled after its arrival tick's settlement steps"
+    );
+}

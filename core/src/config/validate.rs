@@ -472,12 +472,12 @@ fn validate_events(
                     return err(format!("{p}/amount"), "expected 1..10^15 cents");
                 }
             }
+            // `deadline: 0` is allowed: due in its arrival tick (ENGINE.md §2).
             ScenarioEventCfg::CustomTransactionArrival {
                 from_agent,
                 to_agent,
                 amount,
                 priority,
-                deadline,
                 ..
             } => {
                 known(format!("{p}/from_agent"), from_agent)?;
@@ -490,9 +490,6 @@ fn validate_events(
                 }
                 if !(0..=10).contains(priority) {
                     return err(format!("{p}/priority"), "expected a priority 0..10");
-                }
-                if *deadline == Some(0) {
-                    return err(format!("{p}/deadline"), "expected a deadline ≥ 1 tick");
                 }
             }
             ScenarioEventCfg::CollateralAdjustment { agent, .. }
