@@ -535,3 +535,33 @@ fn budget_and_collateral_trees_run_from_documents() {
     assert!(evs.iter().any(|v| v.ty == EventType::CollateralTimerBlocked
         || v.ty == EventType::CollateralTimerWithdrawn));
 }
+
+/// S8 reads the same snapshot as S7: a Q2 decision that depends on the Q1 size sees the payment
+/// that S7 releases in that very tick.
+#[test]
+fn q2_decisions_read_the_s7_snapshot() {
+    let mut a = agent("A", 0);
+    a["policy"] = policy(json!({"version": "1.0", "policy_id": "q2_on_snapshot",
+        "payment_tree": {"type": "condition", "node_id": "in_q2",
+            "condition": {"op": "and", "conditions": [
+                {"op": "==", "left": {"field": "is_in_queue2"}, "right": {"value": 1}},
+                {"op": ">=", "left": {"field": "outgoing_queue_size"}, "right": {"value": 1}}]},
+            "on_true": {"type": "action", "node_id": "up", "action": "ResubmitToRtgs",
+                "parameters": {"rtgs_priority": {"value": "Urgent"}}},
+            "on_false": {"type": "action", "node_id": "go", "action": "Release"}}}));
+    let mut cfg = config(10, 1, 1, vec![a, agent("B", 0)]);
+    cfg["settlement"]["priority_mode"] = json!(true);
+    let mut e = engine(&cfg);
+    inject(&mut e, 0, "A", "B", 500, 9);
+    inject(&mut e, 4, "A", "B", 700, 9);
+    e.run_until(6).unwrap();
+    let resub: Vec<_> = all_events(&e)
+        .into_iter()
+        .filter(|v| v.ty == EventType::RtgsResubmission)
+        .collect();
+    // At tick 4 the snapshot has the new payment in Q1 (size 1), although S7 releases it
+    // before S8 applies anything.
+    assert_eq!(resub.len(), 1);
+    assert_eq!(resub[0].tick, 4);
+    assert_eq!(resub[0].tx, Some(1 << 8));
+}

@@ -71,6 +71,7 @@ impl Engine {
             deciders: Vec::new(),
             compiled,
             decision_path: Vec::new(),
+            pending_q2: Vec::new(),
             failed_error,
             tick_settled: 0,
             tick_lsm: 0,

@@ -166,6 +166,8 @@ pub struct Engine {
     compiled: Vec<Arc<crate::policy::CompiledPolicy>>,
     /// Node ids of the decision being applied, for `decision_path` in policy events.
     decision_path: Vec<String>,
+    /// Q2 decisions taken in S7's decision phase, applied at S8.
+    pending_q2: Vec<(Slot, decisions::PaymentAction, Vec<String>)>,
     /// The error that failed a tick; the engine then refuses ticks and checkpoints.
     failed_error: Option<EngineError>,
     /// Counters of the tick being processed (for `TickSummary`).
@@ -207,6 +209,7 @@ impl Engine {
             deciders: Vec::new(),
             compiled,
             decision_path: Vec::new(),
+            pending_q2: Vec::new(),
             failed_error: None,
             tick_settled: 0,
             tick_lsm: 0,

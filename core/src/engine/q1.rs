@@ -113,6 +113,8 @@ impl Engine {
                 }
             }
         }
+        // S8's decisions come from the same snapshot; they are applied after S7.
+        let q2_decisions = self.q2_decide(&aggs)?;
         // (e): per agent, due staggered pieces, then decisions in Q1 order.
         let mut release = std::mem::take(&mut self.scratch.release);
         release.clear();
@@ -163,6 +165,7 @@ impl Engine {
         }
         self.scratch.slots = slots;
         self.scratch.release = release;
+        self.pending_q2 = q2_decisions;
         Ok(())
     }
 
@@ -528,8 +531,13 @@ impl Engine {
         }
     }
 
-    /// S8: Q2 actions, only for agents whose policy can take them, in Q2 order.
-    pub(super) fn q2_policy_pass(&mut self) -> EngineResult<()> {
+    /// The Q2 decisions of S8, taken in S7's decision phase so that they read the same
+    /// snapshot as the Q1 decisions (ENGINE.md S8); only agents whose policy can take Q2
+    /// actions are asked, for each of their Q2 payments in Q2 order.
+    fn q2_decide(
+        &mut self,
+        aggs: &super::fields::PhaseAggs,
+    ) -> EngineResult<Vec<(Slot, PaymentAction, Vec<String>)>> {
         let t = self.st.tick;
         let active: Vec<Option<DecisionSource>> = (0..self.st.agents.len())
             .map(|i| {
@@ -551,12 +559,11 @@ impl Engine {
                 }
             })
             .collect();
-        if active.iter().all(Option::is_none) {
-            return Ok(());
-        }
-        let aggs = self.phase_aggs(self.needs_pass(crate::policy::Tree::Payment));
-        let entries: Vec<Slot> = self.st.q2.values().copied().collect();
         let mut decisions = Vec::new();
+        if active.iter().all(Option::is_none) {
+            return Ok(decisions);
+        }
+        let entries: Vec<Slot> = self.st.q2.values().copied().collect();
         for slot in entries {
             let Some(info) = self.payment_info(slot) else {
                 continue;
@@ -574,7 +581,7 @@ impl Engine {
                 }
                 Some(DecisionSource::Policy) => {
                     if let Outcome::Decided((action, path)) =
-                        self.dsl_payment(sender, slot, true, &aggs)?
+                        self.dsl_payment(sender, slot, true, aggs)?
                     {
                         decisions.push((slot, action, path));
                     }
@@ -582,6 +589,13 @@ impl Engine {
                 _ => {}
             }
         }
+        Ok(decisions)
+    }
+
+    /// S8: applies the Q2 decisions taken with S7's snapshot, in Q2 order. Only
+    /// `WithdrawFromRtgs` and `ResubmitToRtgs` act; anything else leaves the payment in Q2.
+    pub(super) fn q2_policy_pass(&mut self) {
+        let decisions = std::mem::take(&mut self.pending_q2);
         for (slot, action, path) in decisions {
             self.decision_path = path;
             match action {
@@ -593,7 +607,6 @@ impl Engine {
             }
             self.decision_path.clear();
         }
-        Ok(())
     }
 
     fn withdraw(&mut self, slot: Slot) {

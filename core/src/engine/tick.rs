@@ -51,7 +51,7 @@ impl Engine {
         self.bank_step()?;
         self.collateral_timers();
         self.q1_pass()?;
-        self.q2_policy_pass()?;
+        self.q2_policy_pass();
         self.rtgs_entry();
         self.queue_pass(false);
         self.lsm_step();
