@@ -565,3 +565,64 @@ fn q2_decisions_read_the_s7_snapshot() {
     assert_eq!(resub[0].tick, 4);
     assert_eq!(resub[0].tx, Some(1 << 8));
 }
+
+/// Every registered field, in every tree where it is available, read by a one-node policy in a
+/// real run: the condition `field >= -1e300` holds for every computed value (+∞ included) and
+/// fails only for NaN, so the on_true action proves the engine computed the field there.
+#[test]
+fn every_field_evaluates_in_every_tree_it_is_available_in() {
+    for spec in FIELDS {
+        for tree in Tree::ALL {
+            if !spec.trees.contains(tree) {
+                continue;
+            }
+            let cond =
+                json!({"op": ">=", "left": {"field": spec.name}, "right": {"value": -1e300}});
+            let (on_true, on_false) = match tree {
+                Tree::Payment => (
+                    json!({"type": "action", "node_id": "yes", "action": "Release"}),
+                    json!({"type": "action", "node_id": "no", "action": "Hold"}),
+                ),
+                Tree::Bank => (
+                    json!({"type": "action", "node_id": "yes", "action": "SetState",
+                           "parameters": {"key": {"value": "bank_state_ok"}, "value": {"value": 1}}}),
+                    json!({"type": "action", "node_id": "no", "action": "NoAction"}),
+                ),
+                _ => (
+                    json!({"type": "action", "node_id": "yes", "action": "PostCollateral",
+                           "parameters": {"amount": {"value": 1}}}),
+                    json!({"type": "action", "node_id": "no", "action": "HoldCollateral"}),
+                ),
+            };
+            let mut doc = json!({"version": "1.0", "policy_id": "probe"});
+            doc[tree.json_name()] = json!({"type": "condition", "node_id": "c", "condition": cond,
+                                           "on_true": on_true, "on_false": on_false});
+            let mut a = agent("A", 1_000);
+            a["unsecured_cap"] = json!(100);
+            a["policy"] = policy(doc);
+            let mut e = engine(&config(5, 1, 1, vec![a, agent("B", 0)]));
+            inject(&mut e, 0, "A", "B", 10, 3);
+            e.tick()
+                .unwrap_or_else(|err| panic!("{} in {}: {err}", spec.name, tree.json_name()));
+            let evs = all_events(&e);
+            let hit = match tree {
+                Tree::Payment => evs.iter().any(|v| v.ty == EventType::PolicySubmit),
+                Tree::Bank => evs.iter().any(|v| v.ty == EventType::StateRegisterSet),
+                Tree::StrategicCollateral => evs.iter().any(|v| {
+                    v.ty == EventType::CollateralPost
+                        && v.detail(Key::Layer) == Some(&OwnedVal::Str("strategic".into()))
+                }),
+                Tree::EndOfTickCollateral => evs.iter().any(|v| {
+                    v.ty == EventType::CollateralPost
+                        && v.detail(Key::Layer) == Some(&OwnedVal::Str("end_of_tick".into()))
+                }),
+            };
+            assert!(
+                hit,
+                "field {} was not computed in {}",
+                spec.name,
+                tree.json_name()
+            );
+        }
+    }
+}
