@@ -153,6 +153,12 @@ fn target2_day() -> Result<(), String> {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == "--target2-only") {
+        if let Err(e) = target2_day() {
+            println!("TARGET2-sized day failed: {e}");
+        }
+        return;
+    }
     let tpd = 1_000;
     println!("paysim engine benchmark (release, one core); FIFO, ample liquidity, LSM settings on");
     println!(

@@ -63,7 +63,7 @@ impl Engine {
             tick: st.tick,
             what: m,
         });
-        Ok(Engine {
+        let mut engine = Engine {
             events: EventLog::with_start_seq(st.next_event_seq),
             setup: Arc::new(setup),
             st,
@@ -72,10 +72,13 @@ impl Engine {
             compiled,
             decision_path: Vec::new(),
             pending_q2: Vec::new(),
+            needs_pass_cache: [false; 4],
             failed_error,
             tick_settled: 0,
             tick_lsm: 0,
             tick_arrivals: 0,
-        })
+        };
+        engine.refresh_needs_pass();
+        Ok(engine)
     }
 }

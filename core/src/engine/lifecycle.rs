@@ -69,12 +69,31 @@ impl State {
         let mut agents = Vec::with_capacity(by_order.len());
         let mut policies = Vec::with_capacity(by_order.len());
         let mut compiled = Vec::with_capacity(by_order.len());
+        // One compilation per distinct (document, overrides): banks sharing a policy share
+        // the compiled form (POLICY_DSL.md §9.1).
+        let mut cache: BTreeMap<(String, Vec<(String, u64)>), RuntimePolicy> = BTreeMap::new();
         for (i, a) in by_order.iter().enumerate() {
-            let policy = RuntimePolicy::from_cfg(&a.policy).map_err(|r| EngineError::Policy {
-                agent: a.id.clone(),
-                message: r.message,
-                problems: r.problems,
-            })?;
+            let key = (
+                crate::checkpoint_frame::canonical_json(&a.policy.document),
+                a.policy
+                    .parameters
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_bits()))
+                    .collect::<Vec<_>>(),
+            );
+            let policy = match cache.get(&key) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = RuntimePolicy::from_parts(key.0.clone(), a.policy.parameters.clone())
+                        .map_err(|r| EngineError::Policy {
+                        agent: a.id.clone(),
+                        message: r.message,
+                        problems: r.problems,
+                    })?;
+                    cache.insert(key, p.clone());
+                    p
+                }
+            };
             policies.push(policy.state);
             compiled.push(policy.compiled);
             let k = liquidity::haircut_factor(a.collateral_haircut);

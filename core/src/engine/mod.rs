@@ -166,6 +166,8 @@ pub struct Engine {
     compiled: Vec<Arc<crate::policy::CompiledPolicy>>,
     /// Node ids of the decision being applied, for `decision_path` in policy events.
     decision_path: Vec<String>,
+    /// Per tree: does any policy read a field that needs a pass over the queues?
+    needs_pass_cache: [bool; 4],
     /// Q2 decisions taken in S7's decision phase, applied at S8.
     pending_q2: Vec<(Slot, decisions::PaymentAction, Vec<String>)>,
     /// The error that failed a tick; the engine then refuses ticks and checkpoints.
@@ -210,11 +212,13 @@ impl Engine {
             compiled,
             decision_path: Vec::new(),
             pending_q2: Vec::new(),
+            needs_pass_cache: [false; 4],
             failed_error: None,
             tick_settled: 0,
             tick_lsm: 0,
             tick_arrivals: 0,
         };
+        engine.refresh_needs_pass();
         engine.emit_opening();
         Ok(engine)
     }

@@ -73,6 +73,17 @@ impl Engine {
 
     /// Whether any agent's policy reads a field that needs a pass over the queues.
     pub(super) fn needs_pass(&self, tree: Tree) -> bool {
+        self.needs_pass_cache[tree.index()]
+    }
+
+    /// Recomputes `needs_pass` for every tree (at creation, restore and policy changes).
+    pub(super) fn refresh_needs_pass(&mut self) {
+        for tree in Tree::ALL {
+            self.needs_pass_cache[tree.index()] = self.compute_needs_pass(tree);
+        }
+    }
+
+    fn compute_needs_pass(&self, tree: Tree) -> bool {
         use crate::policy::FieldId as F;
         self.compiled.iter().any(|c| {
             c.fields_used(tree).iter().any(|f| {

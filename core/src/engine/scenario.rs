@@ -306,6 +306,7 @@ impl Engine {
         if let Some(slot) = self.compiled.get_mut(agent as usize) {
             *slot = new.compiled;
         }
+        self.refresh_needs_pass();
         self.emit(
             EventType::PolicyReplaced,
             None,
