@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import paysim
-from tests.cli_support import DEMO, INVALID, REPO, flat, invoke, subprocess_cli
+from tests.cli_support import DEMO, INVALID, REPO, flat, invoke, jsonl, subprocess_cli
 
 BAD_POLICY = REPO / "tests" / "fixtures" / "policies" / "not_an_object.json"
 
@@ -66,8 +66,26 @@ def test_real_process_reports_without_traceback() -> None:
 
 
 def test_engine_errors_name_the_scenario_file(tmp_path: Path) -> None:
-    # A deadline of 0 passes the scenario models but the engine rejects it: its error has a
-    # pointer but no file, and the CLI names the file.
+    # A log-space LogNormal mean of 800 passes the scenario models but the engine rejects it
+    # (exp(800) overflows): its error has a pointer but no file, and the CLI names the file.
+    scenario = tmp_path / "huge_mu.yaml"
+    scenario.write_text(
+        "simulation: {ticks_per_day: 5, num_days: 1, rng_seed: 1}\n"
+        "agents:\n"
+        "  - id: A\n"
+        "    opening_balance: 100\n"
+        "    arrival_config:\n"
+        "      rate_per_tick: 0.5\n"
+        "      amount_distribution: {type: LogNormal, mu: 800.0, sigma: 1.0}\n"
+        "  - {id: B, opening_balance: 100}\n"
+    )
+    result = invoke("run", scenario)
+    assert result.exit_code == 2
+    assert f"{scenario} at /agents/0/arrival_config/amount_distribution/mu" in result.stderr
+    assert "[-700, 700]" in result.stderr
+
+
+def test_a_deadline_of_zero_is_due_in_the_arrival_tick(tmp_path: Path) -> None:
     scenario = tmp_path / "zero_deadline.yaml"
     scenario.write_text(
         "simulation: {ticks_per_day: 5, num_days: 1, rng_seed: 1}\n"
@@ -76,9 +94,10 @@ def test_engine_errors_name_the_scenario_file(tmp_path: Path) -> None:
         "  - {type: CustomTransactionArrival, schedule: OneTime, tick: 1, from_agent: A,"
         " to_agent: B, amount: 10, deadline: 0}\n"
     )
-    result = invoke("run", scenario)
-    assert result.exit_code == 2
-    assert f"{scenario} at /scenario_events/0/deadline" in result.stderr
+    result = invoke("run", scenario, "--format", "events")
+    assert result.exit_code == 0
+    (arrival,) = [e for e in jsonl(result.stdout) if e["event_type"] == "Arrival"]
+    assert arrival["details"]["deadline_tick"] == 1  # type: ignore[index]
 
 
 def test_unknown_agent_in_an_override_exits_2_with_a_suggestion() -> None:
