@@ -52,8 +52,10 @@ def validate_policy_cmd(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
 ) -> None:
-    """Validate policy documents: exit 0 when all are valid, 1 when any is invalid, 2 when a
-    file cannot be read."""
+    """Validate policy documents with the engine's validator.
+
+    Exit 0 when all are valid, 1 when any is invalid, 2 when a file cannot be read.
+    """
     reports: list[ValidationReport] = []
     code = 0
     for path in files:
@@ -89,8 +91,10 @@ def policy_schema_cmd(
         Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
     ] = None,
 ) -> None:
-    """Document the policy language from the engine's registry (it cannot disagree with the
-    validator)."""
+    """Document the policy language from the engine's registry.
+
+    Generated from the registry the validator uses, so the two cannot disagree.
+    """
     text = _core.policy_registry(
         output_format.value,
         None if tree is None else tree.value,

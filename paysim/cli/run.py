@@ -148,8 +148,10 @@ def run(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Run a scenario to the end. Filters apply to [bold]--format verbose[/] and
-    [bold]events[/]."""
+    """Run a scenario to the end.
+
+    Filters apply to [bold]--format verbose[/] and [bold]events[/].
+    """
     policies = parse_policies(policy or [])
     params = parse_params(param or [])
     event_filter = parse_filter(filter_event_type, filter_agent, filter_tx, filter_tick_range)
