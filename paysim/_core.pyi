@@ -10,6 +10,7 @@ __all__ = [
     "Engine",
     "__version__",
     "core_version",
+    "event_types",
     "policy_json_schema",
     "policy_registry",
     "run_many",
@@ -20,6 +21,9 @@ __version__: str
 
 def core_version() -> str:
     """Version of the Rust engine crate the extension was built from."""
+
+def event_types() -> list[str]:
+    """Every event type of the engine's catalogue, in catalogue order."""
 
 @final
 class Engine:

@@ -226,3 +226,11 @@ def test_unwritable_sink_path_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert str(target) in result.stderr
     _no_traceback(result.stderr)
+
+
+def test_unknown_event_type_filter_is_a_usage_error_with_a_suggestion() -> None:
+    result = invoke("run", DEMO, "--format", "events", "--filter-event-type", "Arrival,Setled")
+    assert result.exit_code == 2
+    assert "unknown event type `Setled`" in flat(result.stderr)
+    ok = invoke("run", DEMO, "--format", "events", "--filter-event-type", "EndOfDay")
+    assert ok.exit_code == 0 and ok.stdout.count("\n") == 1

@@ -15,6 +15,15 @@ use paysim_core::{Engine, EngineError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+/// Every event type of the engine's catalogue, in catalogue order.
+#[pyfunction]
+fn event_types() -> Vec<&'static str> {
+    paysim_core::events::EventType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect()
+}
+
 /// Version of the Rust engine crate the extension was built from.
 #[pyfunction]
 fn core_version() -> &'static str {
@@ -279,6 +288,7 @@ fn run_many(
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
+    m.add_function(wrap_pyfunction!(event_types, m)?)?;
     m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(run_many, m)?)?;
     m.add_function(wrap_pyfunction!(policy::validate_policy, m)?)?;

@@ -13,6 +13,8 @@ import re
 
 import typer
 
+from paysim import _core
+from paysim.config.suggest import did_you_mean
 from paysim.sinks import EventFilter
 
 _INT = re.compile(r"[+-]?\d+")
@@ -101,6 +103,14 @@ def parse_filter(
             raise typer.BadParameter(
                 "expected event types separated by commas", param_hint="'--filter-event-type'"
             )
+        known = _core.event_types()
+        for t in types:
+            if t not in known:
+                hint = did_you_mean(t, known)
+                raise typer.BadParameter(
+                    f"unknown event type `{t}`" + (f"; {hint}" if hint else ""),
+                    param_hint="'--filter-event-type'",
+                )
     return EventFilter.of(
         event_types=types, agent=agent, tx=tx, tick_range=parse_tick_range(tick_range)
     )
