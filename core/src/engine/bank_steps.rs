@@ -34,8 +34,7 @@ impl Engine {
                     aggs = Some(self.phase_aggs(self.needs_pass(tree)));
                 }
                 let Some(ag) = aggs.as_ref() else { continue };
-                let ag = ag.clone();
-                match self.dsl_collateral(i as u32, layer, &ag)? {
+                match self.dsl_collateral(i as u32, layer, ag)? {
                     Outcome::Decided(x) => x,
                     Outcome::Skipped => continue,
                 }
@@ -167,8 +166,7 @@ impl Engine {
                     aggs = Some(self.phase_aggs(self.needs_pass(Tree::Bank)));
                 }
                 let Some(ag) = aggs.as_ref() else { continue };
-                let ag = ag.clone();
-                match self.dsl_bank(i as u32, &ag)? {
+                match self.dsl_bank(i as u32, ag)? {
                     Outcome::Decided(x) => x,
                     Outcome::Skipped => continue,
                 }

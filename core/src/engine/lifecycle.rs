@@ -168,7 +168,7 @@ impl State {
             injected: BTreeMap::new(),
             arrivals: Arrivals::new(cfg.simulation.rng_seed, &sorted_cfgs, &setup.ids),
             metrics: Metrics::default(),
-            received_today: BTreeMap::new(),
+            received_today: std::collections::HashMap::new(),
             day_due: vec![0; n],
             day_settled: vec![0; n],
             lsm_bits: 0,

@@ -20,7 +20,7 @@ mod scenario;
 mod settle;
 mod tick;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,10 @@ pub struct State {
     pub arrivals: Arrivals,
     pub metrics: Metrics,
     /// Value each agent received today from each counterparty: `(receiver, payer) → cents`.
-    pub received_today: BTreeMap<(u32, u32), i64>,
+    /// Updated on every settlement, so a hash map; it is never iterated, and checkpoints
+    /// write it sorted, so its bytes do not depend on hashing.
+    #[serde(with = "sorted_map")]
+    pub received_today: HashMap<(u32, u32), i64>,
     /// Per agent: value due today (unsettled at the start of the day plus today's arrivals)
     /// and value settled today (payments and pieces), for the throughput fields.
     pub day_due: Vec<i64>,
@@ -347,5 +350,25 @@ impl Engine {
     /// Frees retained events below `seq`.
     pub fn release_events_before(&mut self, seq: u64) {
         self.events.release_before(seq);
+    }
+}
+
+/// Serializes a hash map as a sorted list of entries (deterministic checkpoint bytes).
+mod sorted_map {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Map = HashMap<(u32, u32), i64>;
+
+    pub fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&(u32, u32), &i64)> = map.iter().collect();
+        entries.sort_unstable();
+        entries.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let entries: Vec<((u32, u32), i64)> = Vec::deserialize(d)?;
+        Ok(entries.into_iter().collect())
     }
 }

@@ -329,10 +329,11 @@ impl Engine {
         agent: u32,
         aggs: &PhaseAggs,
     ) -> EngineResult<Outcome<(BankAction, Vec<String>)>> {
-        let index = self.setup.index.clone();
+        // The setup is shared (Arc): borrowing the id index costs nothing per evaluation.
+        let setup = Arc::clone(&self.setup);
         self.run_tree(agent, Tree::Bank, None, aggs, |c, ctx| {
             c.eval_bank(ctx)
-                .map(|ev| owned(ev, |d| bank_action(c, &index, d)))
+                .map(|ev| owned(ev, |d| bank_action(c, &setup.index, d)))
         })
     }
 
