@@ -10,6 +10,7 @@ __all__ = [
     "Engine",
     "__version__",
     "core_version",
+    "derive_seed",
     "event_types",
     "policy_json_schema",
     "policy_registry",
@@ -21,6 +22,9 @@ __version__: str
 
 def core_version() -> str:
     """Version of the Rust engine crate the extension was built from."""
+
+def derive_seed(rng_seed: int, agent_id: str, name: str) -> int:
+    """The seed of an agent's named random stream (for arrival generators)."""
 
 def event_types() -> list[str]:
     """Every event type of the engine's catalogue, in catalogue order."""
@@ -64,7 +68,9 @@ class Engine:
     def inject_arrivals(self, records_json: str) -> None: ...
     def set_policy(self, agent_id: str, policy_json: str) -> None: ...
 
-def run_many(configs: list[str], threads: int | None = None) -> list[tuple[bool, object]]:
+def run_many(
+    configs: list[str], threads: int | None = None, arrivals: list[str] | None = None
+) -> list[tuple[bool, object]]:
     """Run independent configs on engine threads; per run ``(True, summary_json)`` or
     ``(False, exception)``, in input order."""
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 from pydantic import JsonValue
 
 from paysim import _core
+from paysim.arrivals import generated_arrivals, records_json
 from paysim.config import PolicyRef, Scenario, load_scenario, normalize
 from paysim.config.normalize import canonical_json
 from paysim.events import events_table
@@ -191,6 +192,10 @@ class Simulation:
             self.scenario, seed=seed, days=days, policies=policies, params=params
         )
         self._engine = _core.Engine(self._config_json)
+        records, notes = generated_arrivals(self.scenario, json.loads(self._config_json))
+        self.warnings.extend(notes)
+        if records:
+            self._engine.inject_arrivals(records_json(records))
         self._wall = 0.0
         self.simulation_id: str | None = None
 
@@ -338,6 +343,7 @@ def run_many(
     if overrides is not None and len(overrides) != len(seeds):
         raise ValueError("overrides needs one entry per seed")
     configs = []
+    arrivals = []
     for i, seed in enumerate(seeds):
         ov = (overrides[i] if overrides is not None else None) or {}
         policies = ov.get("policies")
@@ -349,9 +355,11 @@ def run_many(
             params=params if isinstance(params, Mapping) else None,
         )
         configs.append(config_json)
+        records, _ = generated_arrivals(sc, json.loads(config_json))
+        arrivals.append(records_json(records))
     source = None if sc.source is None else str(sc.source)
     out: list[dict[str, object] | PaysimError] = []
-    for ok, value in _core.run_many(configs, threads):
+    for ok, value in _core.run_many(configs, threads, arrivals):
         if ok:
             assert isinstance(value, str)
             out.append(summary_from_engine(json.loads(value), scenario=source))

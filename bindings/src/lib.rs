@@ -15,6 +15,26 @@ use paysim_core::{Engine, EngineError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+/// Parses a JSON list of arrival records (`inject_arrivals` format).
+fn parse_records(py: Python<'_>, text: &str) -> PyResult<Vec<InjectRecord>> {
+    serde_json::from_str(text).map_err(|e| {
+        errors::to_py(
+            py,
+            EngineError::Config(paysim_core::error::ConfigError::new(
+                String::new(),
+                format!("invalid arrival records: {e}"),
+            )),
+        )
+    })
+}
+
+/// `derive_seed(rng_seed, agent_id, name)`: the seed of an agent's named random stream, for
+/// Python arrival generators (ENGINE.md §9.1).
+#[pyfunction]
+fn derive_seed(rng_seed: u64, agent_id: &str, name: &str) -> u64 {
+    paysim_core::arrivals::rng::derive_seed(rng_seed, agent_id, name)
+}
+
 /// Every event type of the engine's catalogue, in catalogue order.
 #[pyfunction]
 fn event_types() -> Vec<&'static str> {
@@ -223,15 +243,7 @@ impl PyEngine {
 
     /// Queues externally supplied arrivals (a JSON list of records); atomic.
     fn inject_arrivals(&mut self, py: Python<'_>, records_json: &str) -> PyResult<()> {
-        let records: Vec<InjectRecord> = serde_json::from_str(records_json).map_err(|e| {
-            errors::to_py(
-                py,
-                EngineError::Config(paysim_core::error::ConfigError::new(
-                    String::new(),
-                    format!("invalid arrival records: {e}"),
-                )),
-            )
-        })?;
+        let records = parse_records(py, records_json)?;
         let engine = &mut self.inner;
         detached(py, || engine.inject_arrivals(&records))
     }
@@ -259,15 +271,27 @@ impl PyEngine {
 /// engine, with the GIL released. Returns, per run in input order, `(True, summary_json)` or
 /// `(False, error)` with the error already converted to its `paysim` exception.
 #[pyfunction]
-#[pyo3(signature = (configs, threads=None))]
+#[pyo3(signature = (configs, threads=None, arrivals=None))]
 fn run_many(
     py: Python<'_>,
     configs: Vec<String>,
     threads: Option<usize>,
+    arrivals: Option<Vec<String>>,
 ) -> PyResult<Vec<(bool, Py<PyAny>)>> {
+    let mut specs = Vec::with_capacity(configs.len());
+    for (i, config_json) in configs.into_iter().enumerate() {
+        let records = match arrivals.as_ref().and_then(|a| a.get(i)) {
+            Some(text) => parse_records(py, text)?,
+            None => Vec::new(),
+        };
+        specs.push(paysim_core::engine::many::RunSpec {
+            config_json,
+            arrivals: records,
+        });
+    }
     let outcomes = py.detach(|| {
         catch_unwind(AssertUnwindSafe(|| {
-            paysim_core::engine::many::run_many(&configs, threads)
+            paysim_core::engine::many::run_many(&specs, threads)
         }))
     });
     let outcomes = outcomes.map_err(errors::panic_to_py)?;
@@ -289,6 +313,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     m.add_function(wrap_pyfunction!(event_types, m)?)?;
+    m.add_function(wrap_pyfunction!(derive_seed, m)?)?;
     m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(run_many, m)?)?;
     m.add_function(wrap_pyfunction!(policy::validate_policy, m)?)?;

@@ -8,9 +8,20 @@ use std::sync::Mutex;
 use super::Engine;
 use crate::error::EngineResult;
 
+/// One run of `run_many`: the engine config and the externally supplied arrivals (from
+/// arrival-generator plugins) to inject before it starts.
+#[derive(Clone, Debug, Default)]
+pub struct RunSpec {
+    pub config_json: String,
+    pub arrivals: Vec<super::InjectRecord>,
+}
+
 /// Runs one config to the end, discarding events as it goes; returns the engine summary.
-pub fn run_to_summary(config_json: &str) -> EngineResult<serde_json::Value> {
-    let mut e = Engine::new(config_json)?;
+pub fn run_to_summary(spec: &RunSpec) -> EngineResult<serde_json::Value> {
+    let mut e = Engine::new(&spec.config_json)?;
+    if !spec.arrivals.is_empty() {
+        e.inject_arrivals(&spec.arrivals)?;
+    }
     while !e.done() {
         e.tick()?;
         let next = e.events().next_seq();
@@ -22,7 +33,7 @@ pub fn run_to_summary(config_json: &str) -> EngineResult<serde_json::Value> {
 /// Runs every config on up to `threads` threads (default: the available cores). A failing run
 /// returns its error in its slot without stopping the others.
 pub fn run_many(
-    configs: &[String],
+    configs: &[RunSpec],
     threads: Option<usize>,
 ) -> Vec<EngineResult<serde_json::Value>> {
     let n = configs.len();
