@@ -72,7 +72,7 @@ pub fn validate(cfg: &EngineConfig) -> Result<(), ConfigError> {
     }
     let mut total: i128 = 0;
     for (i, a) in cfg.agents.iter().enumerate() {
-        validate_agent(cfg, i, a, &ids, t_total)?;
+        validate_agent(cfg, i, a, &ids)?;
         let cap = a
             .max_collateral_capacity
             .unwrap_or(a.unsecured_cap.saturating_mul(10));
@@ -134,7 +134,6 @@ fn validate_agent(
     i: usize,
     a: &AgentCfg,
     ids: &BTreeSet<&str>,
-    t_total: u32,
 ) -> Result<(), ConfigError> {
     let p = format!("/agents/{i}");
     non_negative(&format!("{p}/unsecured_cap"), a.unsecured_cap)?;
@@ -189,7 +188,6 @@ fn validate_agent(
             }
         }
     }
-    let _ = t_total;
     Ok(())
 }
 

@@ -232,7 +232,6 @@ impl Engine {
 
     /// Creates an original payment arriving now, appends it to its sender's Q1 → `Arrival`.
     pub(super) fn arrive(&mut self, np: NewPayment) -> Slot {
-        let t = self.st.tick;
         let root = self.st.next_root;
         self.st.next_root += 1;
         let key = root << 8;
@@ -259,7 +258,6 @@ impl Engine {
                 (Key::Source, Val::Str(np.source.as_str())),
             ],
         );
-        let _ = t;
         self.q1_insert(slot);
         slot
     }

@@ -1,7 +1,6 @@
 //! S2: scenario events due at this tick, in config order (ENGINE.md §10). Each emits
 //! `ScenarioEventExecuted` first, then the events of its effects.
 
-use super::settle::Path;
 use super::Engine;
 use crate::config::ScenarioEventCfg;
 use crate::error::EngineResult;
@@ -104,7 +103,6 @@ impl Engine {
                         (Key::Settled, Val::Bool(ok)),
                     ],
                 );
-                let _ = Path::Rtgs;
             }
             ScenarioEventCfg::CollateralAdjustment { agent, delta, .. } => {
                 let i = self.idx(agent);
