@@ -70,6 +70,10 @@ class OutputSink(Protocol):
 
     def close(self, summary: Mapping[str, object]) -> None: ...
 
+    # Optional (not part of the structural check): ``abort(error: BaseException) -> None`` is
+    # called instead of ``close`` when the run fails, is interrupted or another sink raises. A
+    # sink writing a file must then leave nothing that looks complete (paysim.outputs).
+
 
 class HookSpecs:
     """The hooks paysim calls; each receives a ``register`` callback or the Typer app."""

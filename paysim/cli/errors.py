@@ -31,6 +31,7 @@ from paysim.exceptions import (
     SimulationError,
     StoreError,
 )
+from paysim.outputs import OutputError
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -106,6 +107,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
         return EXIT_INVALID, _describe_evaluation_error(exc)
     if isinstance(exc, SimulationError):
         return EXIT_INVALID, f"the run failed: {exc}"
+    if isinstance(exc, OutputError):
+        return EXIT_USAGE, str(exc)
     if isinstance(exc, StoreError):
         return EXIT_INVALID, f"database: {exc}"
     if isinstance(exc, PaysimError):

@@ -8,10 +8,17 @@ bounded by one step of events whatever the length of the run, and the sinks see 
 
 When no sink wants events, nothing is exported at all: the events are released as they are
 produced, so the run costs what ``Simulation.run()`` costs.
+
+If the run fails, is interrupted (``KeyboardInterrupt``) or a sink raises, every sink that was
+opened and not yet closed gets ``abort(error)`` instead of ``close`` (an optional method of the
+sink protocol): a sink writing a file discards its temporary file, a store marks the run
+``failed`` or ``interrupted``. Errors raised by ``abort`` itself are suppressed, so one broken
+sink cannot keep the others from cleaning up; the original error is re-raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
@@ -43,6 +50,8 @@ def run_info(sim: Simulation) -> dict[str, object]:
     return {
         "paysim_version": __version__,
         "scenario": None if source is None else str(source),
+        # Files the run reads: no sink may write over them (paysim.outputs).
+        "inputs": [] if source is None else [str(source)],
         "description": sim.scenario.description,
         "simulation_id": sim.simulation_id,
         "seed": head["seed"],
@@ -104,6 +113,17 @@ def _drain(sim: Simulation, seq: int, sinks: Sequence[OutputSink], batch_rows: i
     return seq
 
 
+def abort_sinks(sinks: Sequence[OutputSink], error: BaseException) -> None:
+    """Calls ``abort(error)`` on every sink that has it; errors of ``abort`` are suppressed."""
+    for sink in sinks:
+        abort = getattr(sink, "abort", None)
+        if abort is None:
+            continue
+        # Cleanup must reach every sink, whatever one of them raises.
+        with contextlib.suppress(Exception):
+            abort(error)
+
+
 def run_with_sinks(
     sim: Simulation,
     sinks: Sequence[OutputSink],
@@ -118,24 +138,31 @@ def run_with_sinks(
     released from the engine, so ``sim.events()`` afterwards holds none of them.
     """
     info = run_info(sim)
-    for sink in sinks:
-        sink.open(info)
-    readers = [s for s in sinks if getattr(s, "wants_events", True)]
-    tpd = sim.ticks_per_day
-    seq = since_seq
-    day_start = sim.summary()
-    for stop in _stops(sim.current_tick, sim.total_ticks, tpd):
-        sim.run_until(stop)
-        seq = _drain(sim, seq, readers, batch_rows)
-        if stop % tpd == 0:
-            day_end = sim.summary()
-            summary_of_day = day_summary(stop // tpd - 1, day_start, day_end)
-            for sink in sinks:
-                sink.end_of_day(stop // tpd - 1, summary_of_day)
-            day_start = day_end
-        if on_progress is not None:
-            on_progress(stop, sim.total_ticks)
-    summary = sim.summary()
-    for sink in sinks:
-        sink.close(summary)
+    live: list[OutputSink] = []
+    try:
+        for sink in sinks:
+            sink.open(info)
+            live.append(sink)
+        readers = [s for s in sinks if getattr(s, "wants_events", True)]
+        tpd = sim.ticks_per_day
+        seq = since_seq
+        day_start = sim.summary()
+        for stop in _stops(sim.current_tick, sim.total_ticks, tpd):
+            sim.run_until(stop)
+            seq = _drain(sim, seq, readers, batch_rows)
+            if stop % tpd == 0:
+                day_end = sim.summary()
+                summary_of_day = day_summary(stop // tpd - 1, day_start, day_end)
+                for sink in sinks:
+                    sink.end_of_day(stop // tpd - 1, summary_of_day)
+                day_start = day_end
+            if on_progress is not None:
+                on_progress(stop, sim.total_ticks)
+        summary = sim.summary()
+        while live:
+            live[0].close(summary)
+            live.pop(0)
+    except BaseException as exc:
+        abort_sinks(live, exc)
+        raise
     return summary
