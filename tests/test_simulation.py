@@ -41,6 +41,9 @@ TOTAL_KEYS = [
     "settlement_rate",
     "value_settlement_rate",
     "total_cost",
+    "settlement_delay",
+    "avg_settlement_delay",
+    "peak_net_debit",
 ]
 COST_KEYS = [
     "overdraft",
@@ -63,6 +66,8 @@ AGENT_KEYS = [
     "q1",
     "q2",
     "dropped",
+    "settlement_delay",
+    "peak_net_debit",
     "costs",
 ]
 
@@ -228,6 +233,8 @@ def test_run_many_equals_sequential_runs() -> None:
         sim.run()
         assert isinstance(got, dict)
         assert _comparable(got) == _comparable(sim.summary())
+        # Each run_many summary carries that run's own engine time.
+        assert isinstance(got["wall_seconds"], float) and got["wall_seconds"] > 0
 
 
 def test_run_many_overrides_and_failures_stay_in_their_slot() -> None:
