@@ -15,6 +15,7 @@ import typer
 import paysim
 from paysim.cli import policy_cmds
 from paysim.cli.errors import DebugOption, PaysimGroup
+from paysim.cli.optimize import optimize_app
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
 
@@ -54,6 +55,7 @@ def root(
 app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
+app.add_typer(optimize_app, name="optimize")
 
 
 def main() -> None:
