@@ -273,8 +273,10 @@ def summary_text(result: dict[str, object]) -> str:
     outputs = result.get("outputs")
     if isinstance(outputs, dict):
         files = [p for group in outputs.values() if isinstance(group, dict) for p in _paths(group)]
-        if files:
+        if 0 < len(files) <= 6:
             lines.append("wrote " + ", ".join(files))
+        elif files:
+            lines.append(f"wrote {len(files)} policy documents under {result.get('output')}")
     return "\n".join(lines)
 
 

@@ -260,9 +260,10 @@ class BestResponseSearch:
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         current = profile[space.agent]
         best = self._pick(space, trials, current, objective)
-        assignment = {k: v for k, v in best.params.items()}
-        if not space.has_choice:
-            assignment = {d.name: best.params[d.name] for d in space.dimensions()}
+        dims = {d.name: d for d in space.dimensions()}
+        assignment: Assignment = {
+            k: dims[k].clean(v) if k in dims else v for k, v in best.params.items()
+        }
         value = float(best.values[0])
         return Step(
             r,

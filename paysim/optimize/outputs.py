@@ -183,6 +183,7 @@ def write_outputs(outcome: Outcome, *, overwrite: bool, resume: bool) -> dict[st
         "spec": plan.file,
         "scenario": str(plan.scenario_path),
         "mode": plan.spec.mode,
+        "output": str(plan.output),
         "status": "interrupted" if outcome.interrupted else "completed",
         "study_name": plan.study_name,
         "storage": storage_label(plan.storage),

@@ -79,6 +79,17 @@ class Dimension:
                 return float(int(round(value)))
         return value
 
+    def clean(self, value: float | str) -> float | str:
+        """A proposed value without floating-point noise: grid values are ``low + k·step``
+        computed in floating point (``0.6000000000000001``); they are rounded to 12 places."""
+        if isinstance(value, str) or self.kind == "categorical":
+            return value
+        if self.kind == "int":
+            return float(int(round(float(value))))
+        if self.step is not None:
+            return round(float(value), 12)
+        return float(value)
+
     def distance(self, a: float | str, b: float | str) -> float:
         """How far apart two values are (0 or 1 for categorical choices)."""
         if isinstance(a, str) or isinstance(b, str) or self.kind == "categorical":
@@ -204,7 +215,7 @@ def candidate_of(assignment: Mapping[str, float | str], spaces: Sequence[AgentSp
         values: dict[str, float] = {}
         for dim in space.option(label).dims:
             if dim.name in assignment:
-                values[dim.param] = float(assignment[dim.name])
+                values[dim.param] = float(dim.clean(assignment[dim.name]))
         params[space.agent] = values
     return Candidate(choices, params)
 

@@ -69,8 +69,29 @@ def make_sampler(
     if name == "qmc":
         return optuna.samplers.QMCSampler(**kwargs)  # type: ignore[arg-type]
     if name == "grid":
-        return optuna.samplers.GridSampler(dict(grid or {}), **kwargs)  # type: ignore[arg-type]
+        return _grid_sampler(dict(grid or {}), kwargs)
     raise ValueError(f"unknown sampler `{name}`")
+
+
+def _grid_sampler(
+    grid: dict[str, Sequence[float | str]], kwargs: dict[str, object]
+) -> optuna.samplers.BaseSampler:
+    import optuna
+
+    class AskTellGridSampler(optuna.samplers.GridSampler):
+        """Optuna's GridSampler without its ``study.stop()`` once the grid is exhausted, which
+        only works inside ``study.optimize``: here the trial budget is the grid's size."""
+
+        def after_trial(
+            self,
+            study: optuna.Study,
+            trial: optuna.trial.FrozenTrial,
+            state: optuna.trial.TrialState,
+            values: Sequence[float] | None,
+        ) -> None:
+            return None
+
+    return AskTellGridSampler(grid, **kwargs)  # type: ignore[arg-type]
 
 
 def make_pruner(name: str, options: Mapping[str, object]) -> optuna.pruners.BasePruner:
