@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
+import yaml
 from pydantic import BeforeValidator, Field, JsonValue, ValidationError
 
 from paysim.config.models_base import (
@@ -310,6 +311,9 @@ def load_spec_data(path: str | Path) -> tuple[object, dict[tuple[str | int, ...]
         return loader._parse_yaml(text, file)
     except ScenarioError as exc:
         raise SpecError(exc.message, file=file, pointer=exc.pointer) from None
+    except yaml.YAMLError as exc:
+        # The reader rejects control characters before the loader's own handling starts.
+        raise SpecError(f"malformed YAML: {exc}", file=file) from None
 
 
 def validate_spec(
