@@ -81,8 +81,7 @@ class AgentSummary(_Closed):
     q2: Count = Field(description="Payments and pieces in the central queue at the end.")
     dropped: Count = Field(description="Original payments of the agent that were dropped.")
     settlement_delay: Count = Field(
-        description="Settlement delay in ticks summed over its sent original payments that "
-        "settled."
+        description="Settlement delay in ticks summed over its sent original payments that settled."
     )
     peak_net_debit: Count = Field(
         description="Largest end-of-tick value of (value settled out − value settled in) since "

@@ -182,8 +182,18 @@ def test_two_workers_share_one_study(tmp_path: Path) -> None:
 def test_interrupt_keeps_finished_trials(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "paysim", "optimize", str(JOINT_SPEC), "--output", str(tmp_path),
-         "--trials", "5000", "--no-progress"],
+        [
+            sys.executable,
+            "-m",
+            "paysim",
+            "optimize",
+            str(JOINT_SPEC),
+            "--output",
+            str(tmp_path),
+            "--trials",
+            "5000",
+            "--no-progress",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -56,9 +56,7 @@ StorageOpt = Annotated[
     str | None,
     typer.Option("--storage", help="Optuna storage: journal file or postgresql://… URL."),
 ]
-StudyOpt = Annotated[
-    str | None, typer.Option("--study-name", help="Study name in the storage.")
-]
+StudyOpt = Annotated[str | None, typer.Option("--study-name", help="Study name in the storage.")]
 
 
 def _load(spec: Path, output: str | None, storage: str | None, study: str | None) -> Plan:
@@ -247,7 +245,9 @@ def summary_text(result: dict[str, object]) -> str:
     for key in ("best", "planner"):
         best = result.get(key)
         if isinstance(best, dict):
-            values = ", ".join(f"{v:,.6g}" if isinstance(v, float) else str(v) for v in best["values"])
+            values = ", ".join(
+                f"{v:,.6g}" if isinstance(v, float) else str(v) for v in best["values"]
+            )
             lines.append(f"{key}: trial {best['trial']} · objective {values}")
             for agent, entry in best["params"].items():
                 params = ", ".join(f"{k}={v}" for k, v in entry["params"].items())

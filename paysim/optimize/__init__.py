@@ -5,7 +5,7 @@ from paysim.optimize import load_plan, optimize
 
 plan = load_plan("scenarios/optimize/castro_equilibrium.yaml", output="runs/castro")
 result = optimize(plan)                 # the dict written to result.json
-result["equilibrium"]["profile"]        # {"BANK_A": {"BANK_A.initial_liquidity_fraction": 0.0}, ...}
+result["equilibrium"]["profile"]        # {"BANK_A": {"BANK_A.initial_liquidity_fraction": 0.0}}
 ```
 
 Modules: :mod:`~paysim.optimize.spec` (the YAML, pydantic), :mod:`~paysim.optimize.plan` (checks
@@ -78,9 +78,7 @@ def optimize(
     # Optuna logs every trial at INFO on stderr; paysim reports progress itself.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     prepare_output(plan, overwrite=overwrite, resume=resume)
-    run = Optimization(
-        plan, resume=resume, progress=progress, on_step=on_step, overrides=overrides
-    )
+    run = Optimization(plan, resume=resume, progress=progress, on_step=on_step, overrides=overrides)
     outcome = run.run()
     result = write_outputs(outcome, overwrite=overwrite, resume=resume)
     record_study(outcome, run, result)

@@ -184,9 +184,7 @@ class _Parser:
             m = _TOKEN.match(text, i)
             if m is None or m.lastgroup is None:
                 col = i + 1 + (len(text[i:]) - len(text[i:].lstrip()))
-                raise ConstraintSyntaxError(
-                    f"unexpected character {text[col - 1]!r}", col
-                )
+                raise ConstraintSyntaxError(f"unexpected character {text[col - 1]!r}", col)
             kind = m.lastgroup
             start = m.start(kind)
             self.tokens.append((kind, m.group(kind), start + 1))

@@ -308,38 +308,32 @@ class BestResponseSearch:
 
         trials = [study.ask() for _ in range(n)]
         try:
-            candidates: list[Candidate] = [
-                suggest_candidate(t, self.spaces, fixed) for t in trials
-            ]
+            candidates: list[Candidate] = [suggest_candidate(t, self.spaces, fixed) for t in trials]
             batch = self.evaluator.run(candidates, self.plan.seeds)
         except BaseException:
             for t in trials:
                 study.tell(t, state=TrialState.FAIL, skip_if_finished=True)
             raise
-        from paysim.optimize.study import ATTR, run_record
+        from paysim.optimize.study import ATTR, TrialRecord, run_record
 
         for trial, summaries in zip(trials, batch.summaries, strict=True):
             per_seed = [objective(s) for s in summaries]
             constraint_values = [c.value(summaries) for c in self.plan.constraints]
             for k, v in enumerate(constraint_values):
                 trial.set_constraint(str(k), v)
-            runs = [
-                run_record(i, seed, [v], s)
-                for i, (seed, v, s) in enumerate(
-                    zip(self.plan.seeds, per_seed, summaries, strict=True)
-                )
-            ]
-            engine = sum(float(r["engine_seconds"] or 0.0) for r in runs)  # type: ignore[arg-type]
-            trial.set_user_attr(
-                ATTR,
-                {
-                    "phase": "best_response",
-                    "runs": runs,
-                    "constraints": constraint_values,
-                    "engine_seconds": engine,
-                    "trial_seconds": batch.wall_seconds / max(n, 1),
-                },
+            record = TrialRecord(
+                "best_response",
+                runs=[
+                    run_record(i, seed, [v], s)
+                    for i, (seed, v, s) in enumerate(
+                        zip(self.plan.seeds, per_seed, summaries, strict=True)
+                    )
+                ],
+                engine_seconds=batch.engine_seconds / max(n, 1),
+                trial_seconds=batch.wall_seconds / max(n, 1),
+                constraints=constraint_values,
             )
+            trial.set_user_attr(ATTR, record.to_attr())
             study.tell(trial, objective.combine(per_seed))
 
     # -----------------------------------------------------------------------------------------
@@ -363,7 +357,9 @@ class BestResponseSearch:
                 continue
             sampler = qmc.Halton(d=len(dims), scramble=True, seed=self.plan.spec.seed or 0)
             for row in sampler.random(per_option):
-                points.append({**base, **{d.name: d.sample(float(u)) for d, u in zip(dims, row)}})
+                points.append(
+                    {**base, **{d.name: d.sample(float(u)) for d, u in zip(dims, row, strict=True)}}
+                )
         return points, f"halton sample of {len(points)}"
 
     def certify(self, eq: Equilibrium) -> None:
@@ -379,7 +375,9 @@ class BestResponseSearch:
             results: list[float] = []
             for first in range(0, len(candidates), _MAX_CALL):
                 batch = self.evaluator.run(candidates[first : first + _MAX_CALL], self.plan.seeds)
-                results.extend(objective.combine([objective(s) for s in row]) for row in batch.summaries)
+                results.extend(
+                    objective.combine([objective(s) for s in row]) for row in batch.summaries
+                )
             sign = 1.0 if objective.direction == "minimize" else -1.0
             k = min(range(len(results)), key=lambda i: (sign * results[i], i))
             gain = sign * (values[space.agent] - results[k])

@@ -239,9 +239,7 @@ def write_outputs(outcome: Outcome, *, overwrite: bool, resume: bool) -> dict[st
             key = "planner" if plan.spec.mode == "both" else "best"
             result[key] = entry
             directory = plan.output / "planner" if plan.spec.mode == "both" else plan.output
-            meta = _meta(
-                plan, outcome, result=key, trial=best.number, values=list(best.values)
-            )
+            meta = _meta(plan, outcome, result=key, trial=best.number, values=list(best.values))
             outputs[key] = _write_policies(
                 plan, outcome, directory, dict(best.params), meta, overwrite=allow, inputs=inputs
             )

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, cast
 
-from paysim.config import Scenario
+from paysim.config import PolicyRef, Scenario
 from paysim.config.suggest import did_you_mean
 from paysim.exceptions import ScenarioError
 from paysim.optimize.constraints import Constraint, ConstraintSyntaxError, parse_constraint
-from paysim.optimize.evaluate import ObjectivePlan
+from paysim.optimize.evaluate import AggregateName, ObjectivePlan
 from paysim.optimize.space import ILF, AgentSpace, Dimension, PolicyOption, agent_grid
 from paysim.optimize.spec import OptimizeSpec, ParameterSearch, SpecError, line_suffix
 
@@ -212,12 +212,13 @@ def _agent_space(
         listed = refs if isinstance(refs, list) else [refs]
         if not listed:
             c.fail((*loc, "policy"), "expected at least one policy to choose from")
-        for i, ref in enumerate(listed):
+        for i, item in enumerate(listed):
             at: Loc = (*loc, "policy", i) if isinstance(refs, list) else (*loc, "policy")
-            if not isinstance(ref, str | dict):
+            if not isinstance(item, str | dict):
                 c.fail(at, "expected a policy reference (a name or a file) or a document")
+            ref: PolicyRef = item
             try:
-                resolved = resolve_policy(cast(str | dict[str, object], ref), spec_dir)
+                resolved = resolve_policy(ref, spec_dir)
             except ScenarioError as exc:
                 c.fail(at, exc.message, exc.suggestion)
             _check_document(c, at, resolved.document)
@@ -343,7 +344,9 @@ def _dimension(
             option.base_params[name] = float(override.value)
             return None
         if override.choices is not None:
-            if any(v is not None for v in (override.min, override.max, override.step, override.log)):
+            if any(
+                v is not None for v in (override.min, override.max, override.step, override.log)
+            ):
                 c.fail(loc, f"`{name}`: `choices` excludes min, max, step and log")
             for i, v in enumerate(override.choices):
                 check_value(v, (*loc, "choices", i), "a choice")
@@ -351,13 +354,14 @@ def _dimension(
                 c.fail((*loc, "choices"), f"`{name}`: a choice is listed twice")
             values = tuple(float(v) for v in override.choices)
             return Dimension(full_name, agent_id, name, "categorical", choices=values)
-        low = override.min if override.min is not None else d_min
-        high = override.max if override.max is not None else d_max
-        if low is None or high is None:
+        found_low = override.min if override.min is not None else d_min
+        found_high = override.max if override.max is not None else d_max
+        if found_low is None or found_high is None:
             c.fail(
                 loc,
                 f"`{name}` declares no range in its policy: give both `min` and `max` to search it",
             )
+        low, high = found_low, found_high
         check_value(low, (*loc, "min"), "the minimum")
         check_value(high, (*loc, "max"), "the maximum")
         if low > high:
@@ -449,8 +453,13 @@ def _objectives(
 
         spec_item: object = item
         if agent is not None:
-            spec_item = {"metric": item} if isinstance(item, str) else dict(cast(dict, item))
-            cast(dict[str, object], spec_item).setdefault("agent", agent)
+            with_agent: dict[str, object] = (
+                {"metric": item}
+                if isinstance(item, str)
+                else dict(cast(Mapping[str, object], item))
+            )
+            with_agent.setdefault("agent", agent)
+            spec_item = with_agent
         try:
             bound = bind_objective(
                 spec_item,
@@ -468,10 +477,10 @@ def _objectives(
                 suggestion=exc.suggestion,
             ) from None
         how, alpha = settings(item, loc)
-        return ObjectivePlan(bound.label, bound, bound.direction, how, alpha)  # type: ignore[arg-type]
+        return ObjectivePlan(bound.label, bound, bound.direction, cast(AggregateName, how), alpha)
 
     def takes_agent(item: object, loc: Loc) -> None:
-        metric = item if isinstance(item, str) else (item or {}).get("metric")  # type: ignore[union-attr]
+        metric = item if isinstance(item, str) else cast(Mapping[str, object], item).get("metric")
         obj = registry.get(str(metric))
         if obj is not None and not any(p.kind == "agent" for p in obj.params):
             c.fail(

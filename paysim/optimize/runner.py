@@ -37,8 +37,9 @@ from paysim.optimize.study import (
 )
 
 if TYPE_CHECKING:
-    import optuna
     from multiprocessing.sharedctypes import Synchronized
+
+    import optuna
 
     from paysim.optimize.equilibrium import BestResponseSearch, Equilibrium, Step
 

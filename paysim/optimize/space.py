@@ -40,15 +40,15 @@ class Dimension:
     def suggest(self, trial: optuna.trial.BaseTrial) -> float | str:
         """Asks the trial for this dimension's value."""
         if self.kind == "categorical":
-            return trial.suggest_categorical(self.name, list(self.choices))
+            chosen = trial.suggest_categorical(self.name, list(self.choices))
+            assert isinstance(chosen, float | str)
+            return chosen
         if self.kind == "int":
             step = int(self.step) if self.step is not None else 1
             return trial.suggest_int(
                 self.name, int(self.low), int(self.high), step=step, log=self.log
             )
-        return trial.suggest_float(
-            self.name, self.low, self.high, step=self.step, log=self.log
-        )
+        return trial.suggest_float(self.name, self.low, self.high, step=self.step, log=self.log)
 
     def grid(self) -> list[float | str] | None:
         """Every value the dimension can take, or ``None`` for a continuous range."""

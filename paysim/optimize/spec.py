@@ -83,8 +83,8 @@ class ParameterSearch(StrictModel):
     kind: Literal["float", "int"] | None = Field(
         default=None, description="`int` proposes integers."
     )
-    choices: Annotated[list[FiniteFloat], Field(min_length=1, max_length=10_000)] | None = (
-        Field(default=None, description="A categorical choice among these values.")
+    choices: Annotated[list[FiniteFloat], Field(min_length=1, max_length=10_000)] | None = Field(
+        default=None, description="A categorical choice among these values."
     )
     value: FiniteFloat | None = Field(
         default=None, description="Fix the parameter at this value (not searched)."
@@ -119,9 +119,7 @@ class AgentSearch(StrictModel):
         description="A policy reference, an inline document, or a list of references: the "
         "choice of policy becomes a categorical dimension. Default: the scenario's policy.",
     )
-    search: dict[
-        Annotated[str, Field(pattern=PARAMETER_NAME_PATTERN)], SearchEntry
-    ] = Field(
+    search: dict[Annotated[str, Field(pattern=PARAMETER_NAME_PATTERN)], SearchEntry] = Field(
         default_factory=dict,
         description="Parameter name → search override. Default: every parameter with a "
         "declared range is searched over it.",
@@ -334,8 +332,9 @@ def validate_spec(
         return OptimizeSpec.model_validate(data)
     except ValidationError as exc:
         err = loader._scenario_error(exc, data, file, dict(lines))
-        raise SpecError(err.message, file=file, pointer=err.pointer, suggestion=err.suggestion)
-    # (unreachable)
+        raise SpecError(
+            err.message, file=file, pointer=err.pointer, suggestion=err.suggestion
+        ) from None
 
 
 def line_suffix(

@@ -23,8 +23,8 @@ import random
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -181,6 +181,30 @@ class _Heartbeat:
 
 
 @dataclass
+class TrialRecord:
+    """What paysim stores on a trial (one user attribute, :data:`ATTR`)."""
+
+    phase: str
+    runs: list[dict[str, object]] = field(default_factory=list)
+    engine_seconds: float = 0.0
+    trial_seconds: float = 0.0
+    constraints: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    def to_attr(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "phase": self.phase,
+            "runs": self.runs,
+            "engine_seconds": self.engine_seconds,
+            "trial_seconds": self.trial_seconds,
+            "constraints": self.constraints,
+        }
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
 class TrialOutcome:
     """What one evaluated trial produced (also stored in its user attributes)."""
 
@@ -221,47 +245,47 @@ class TrialRunner:
         start = time.perf_counter()
         trial = self.study.ask()
         beat = _Heartbeat(self.study._storage, trial._trial_id)
-        record: dict[str, object] = {"phase": self.phase, "runs": [], "engine_seconds": 0.0}
+        record = TrialRecord(self.phase)
         try:
             candidate = suggest_candidate(trial, self.spaces, self.fixed)
             values = self._evaluate(trial, candidate, record)
         except optuna.TrialPruned:
             beat.stop()
-            record["trial_seconds"] = time.perf_counter() - start
-            trial.set_user_attr(ATTR, record)
+            record.trial_seconds = time.perf_counter() - start
+            trial.set_user_attr(ATTR, record.to_attr())
             self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             return TrialOutcome(
-                trial.number, None, True, float(record["engine_seconds"]), record["trial_seconds"]
+                trial.number, None, True, record.engine_seconds, record.trial_seconds
             )
         except BaseException as exc:
             beat.stop()
-            record["error"] = f"{type(exc).__name__}: {exc}"[:2000]
-            record["trial_seconds"] = time.perf_counter() - start
-            trial.set_user_attr(ATTR, record)
+            record.error = f"{type(exc).__name__}: {exc}"[:2000]
+            record.trial_seconds = time.perf_counter() - start
+            trial.set_user_attr(ATTR, record.to_attr())
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
         beat.stop()
-        elapsed = time.perf_counter() - start
-        record["trial_seconds"] = elapsed
-        trial.set_user_attr(ATTR, record)
+        record.trial_seconds = time.perf_counter() - start
+        trial.set_user_attr(ATTR, record.to_attr())
         self.study.tell(trial, values)
-        return TrialOutcome(trial.number, values, False, float(record["engine_seconds"]), elapsed)
+        return TrialOutcome(
+            trial.number, values, False, record.engine_seconds, record.trial_seconds
+        )
 
     def _evaluate(
-        self, trial: optuna.Trial, candidate: Candidate, record: dict[str, object]
+        self, trial: optuna.Trial, candidate: Candidate, record: TrialRecord
     ) -> list[float]:
         import optuna
 
         order = self.seed_order(trial.number)
         per_seed: dict[int, list[float]] = {}
-        runs: list[dict[str, object]] = []
-        record["runs"] = runs
+        runs = record.runs
         summaries: dict[int, Mapping[str, object]] = {}
         single = len(self.objectives) == 1
         for first in range(0, len(order), self.batch):
             chunk = order[first : first + self.batch]
             batch = self.evaluator.run([candidate], [self.seeds[i] for i in chunk])
-            record["engine_seconds"] = float(record["engine_seconds"]) + batch.engine_seconds
+            record.engine_seconds += batch.engine_seconds
             for i, summary in zip(chunk, batch.summaries[0], strict=True):
                 values = [o(summary) for o in self.objectives]
                 per_seed[i] = values
@@ -283,7 +307,7 @@ class TrialRunner:
         constraint_values = [c.value(ordered) for c in self.constraints]
         for k, value in enumerate(constraint_values):
             trial.set_constraint(str(k), value)
-        record["constraints"] = constraint_values
+        record.constraints = constraint_values
         return values
 
 
