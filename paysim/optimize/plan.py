@@ -230,6 +230,15 @@ def _agent_space(
             options.append(
                 PolicyOption(label, resolved.document, resolved.source, dict(resolved.parameters))
             )
+    for option in options:
+        # The declared values are where a search starts (best response) and what an
+        # unsearched parameter keeps; values the reference or the scenario gives rank above.
+        declared_values = {
+            name: float(v)
+            for name, decl in _declared(option.document).items()
+            if (v := _num(decl.get("value"))) is not None
+        }
+        option.base_params = {**declared_values, **option.base_params}
     space = AgentSpace(agent_id, options)
     for option in options:
         option.dims = _dimensions(c, agent_id, option, agent_spec.search, space.has_choice)
