@@ -187,11 +187,6 @@ def run(
         plan.trials = trials
     if workers is not None:
         plan.spec.workers = workers
-    overrides: dict[str, str | None] = {
-        "output": output,
-        "storage": storage,
-        "study_name": study_name,
-    }
     show = wanted(disabled=no_progress, streams_to_stdout=False)
 
     def on_step(step: object) -> None:
@@ -214,7 +209,6 @@ def run(
             overwrite=overwrite,
             progress=progress,
             on_step=on_step,
-            overrides=overrides,
         )
     if not quiet:
         for note in plan.warnings:

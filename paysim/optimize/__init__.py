@@ -64,7 +64,6 @@ def optimize(
     overwrite: bool = False,
     progress: Callable[[int, int, float | None], None] | None = None,
     on_step: Callable[[object], None] | None = None,
-    overrides: dict[str, str | None] | None = None,
 ) -> dict[str, object]:
     """Runs the optimisation of ``plan`` and writes its outputs; returns ``result.json``'s
     content. An interrupted run (Ctrl-C) still writes what its finished trials found, marked
@@ -78,7 +77,7 @@ def optimize(
     # Optuna logs every trial at INFO on stderr; paysim reports progress itself.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     prepare_output(plan, overwrite=overwrite, resume=resume)
-    run = Optimization(plan, resume=resume, progress=progress, on_step=on_step, overrides=overrides)
+    run = Optimization(plan, resume=resume, progress=progress, on_step=on_step)
     outcome = run.run()
     result = write_outputs(outcome, overwrite=overwrite, resume=resume)
     record_study(outcome, run, result)

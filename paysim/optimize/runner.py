@@ -215,13 +215,11 @@ class Optimization:
         resume: bool = False,
         progress: Progress | None = None,
         on_step: Callable[[Step], None] | None = None,
-        overrides: dict[str, str | None] | None = None,
     ) -> None:
         self.plan = plan
         self.resume = resume
         self.progress = progress
         self.on_step = on_step
-        self.overrides = overrides or {}
         self._storage: optuna.storages.BaseStorage | None = None
         self.search: BestResponseSearch | None = None
 
@@ -348,7 +346,7 @@ class Optimization:
         procs = [
             ctx.Process(
                 target=_worker_process,
-                args=(self.plan.file, self.overrides, w, budget, deadline, threads),
+                args=(self.plan.file, self._where(), w, budget, deadline, threads),
                 name=f"paysim-optimize-worker-{w}",
             )
             for w in range(workers)
@@ -373,6 +371,14 @@ class Optimization:
         failed = [p.exitcode for p in procs if p.exitcode not in (0, None)]
         if failed:
             self.plan.warnings.append(f"{len(failed)} worker(s) ended with exit codes {failed}")
+
+    def _where(self) -> dict[str, str | None]:
+        """What a worker needs to rebuild this plan: the resolved output, storage and name."""
+        return {
+            "output": str(self.plan.output),
+            "storage": self.plan.storage,
+            "study_name": self.plan.study_name,
+        }
 
     def recheck(self, trial: optuna.trial.FrozenTrial) -> dict[str, object]:
         """Re-runs the best candidate on the study's seeds: the values must match the stored
