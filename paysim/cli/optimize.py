@@ -26,7 +26,6 @@ from typer import _click
 from typer.core import TyperGroup
 
 from paysim.cli.errors import DebugOption
-from paysim.cli.progress import wanted
 
 if TYPE_CHECKING:
     from paysim.optimize import Plan
@@ -178,6 +177,7 @@ def run(
     debug: DebugOption = False,
 ) -> None:
     """Run the optimisation a spec describes and write its outputs."""
+    from paysim.cli.progress import wanted
     from paysim.optimize import optimize
 
     if resume and overwrite:
