@@ -4,10 +4,10 @@ convergence, cycle detection, the certificate) are checked against hand-derived 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from paysim.optimize import load_plan
+from paysim.optimize import Plan, load_plan
 from paysim.optimize.equilibrium import BestResponseSearch
 from paysim.optimize.evaluate import Batch, Evaluator
 from paysim.optimize.space import Candidate
@@ -26,12 +26,12 @@ class FormulaEvaluator(Evaluator):
 
     def run(self, candidates: Sequence[Candidate], seeds: Sequence[int]) -> Batch:
         self.calls += 1
-        rows = []
+        rows: list[list[Mapping[str, object]]] = []
         for c in candidates:
             a = c.params["BANK_A"]["initial_liquidity_fraction"]
             b = c.params["BANK_B"]["initial_liquidity_fraction"]
             ca, cb = self.costs(a, b)
-            summary = {
+            summary: dict[str, object] = {
                 "totals": {"total_cost": ca + cb},
                 "agents": {"BANK_A": {"costs": {"total": ca}}, "BANK_B": {"costs": {"total": cb}}},
             }
@@ -39,12 +39,12 @@ class FormulaEvaluator(Evaluator):
         return Batch(rows, 0.0, 0.0)
 
 
-def plan_for(tmp_path: Path, search: str, mode: str = "best_response") -> object:
+def plan_for(tmp_path: Path, search: str, mode: str = "best_response") -> Plan:
     spec = tmp_path / "game.yaml"
+    entry = f"{{policy: castro_liquidity, search: {{initial_liquidity_fraction: {search}}}}}"
     spec.write_text(
         f"scenario: {CASTRO}\nmode: {mode}\nagents:\n"
-        f"  BANK_A: {{policy: castro_liquidity, search: {{initial_liquidity_fraction: {search}}}}}\n"
-        f"  BANK_B: {{policy: castro_liquidity, search: {{initial_liquidity_fraction: {search}}}}}\n"
+        f"  BANK_A: {entry}\n  BANK_B: {entry}\n"
         "evaluation: {seeds: 1}\nbest_response: {tolerance: 0.0, max_rounds: 10}\n"
         f"output: {tmp_path / 'out'}\n"
     )
@@ -59,7 +59,7 @@ def test_matching_pennies_cycles_and_the_certificate_says_so(tmp_path: Path) -> 
     def pennies(a: float, b: float) -> tuple[float, float]:
         return (0.0, 1.0) if a == b else (1.0, 0.0)
 
-    eq = BestResponseSearch(plan, FormulaEvaluator(pennies)).run()  # type: ignore[arg-type]
+    eq = BestResponseSearch(plan, FormulaEvaluator(pennies)).run()
     assert eq.status == "cycle"
     assert eq.rounds == 3
     assert eq.cycle == [
@@ -100,7 +100,7 @@ def test_best_responses_on_a_grid_converge_to_the_fixed_point(tmp_path: Path) ->
         return (a - (0.5 * b + 0.2)) ** 2, (b - 0.5 * a) ** 2
 
     evaluator = FormulaEvaluator(quadratic)
-    eq = BestResponseSearch(plan, evaluator).run()  # type: ignore[arg-type]
+    eq = BestResponseSearch(plan, evaluator).run()
     assert eq.status == "converged"
     a = eq.profile["BANK_A"]["BANK_A.initial_liquidity_fraction"]
     b = eq.profile["BANK_B"]["BANK_B.initial_liquidity_fraction"]

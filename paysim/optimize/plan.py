@@ -198,13 +198,13 @@ def _agent_space(
     options: list[PolicyOption] = []
     if refs is None:
         agent = next(a for a in scenario.agents if a.id == agent_id)
-        ref, form_values = reduce_policy(agent.policy)
+        own, form_values = reduce_policy(agent.policy)
         try:
-            resolved = resolve_policy(ref, scenario.base_dir)
+            resolved = resolve_policy(own, scenario.base_dir)
         except ScenarioError as exc:
             c.fail(loc, f"the scenario's policy of `{agent_id}` cannot be read: {exc.message}")
         base = {**resolved.parameters, **form_values, **agent.policy_parameters}
-        label = ref if isinstance(ref, str) else str(resolved.document.get("policy_id", "inline"))
+        label = own if isinstance(own, str) else str(resolved.document.get("policy_id", "inline"))
         options.append(
             PolicyOption(label, resolved.document, resolved.source, dict(base), inline=False)
         )

@@ -91,7 +91,9 @@ def seed_batch(plan: Plan, threads: int) -> int:
     if plan.spec.evaluation.batch is not None:
         return plan.spec.evaluation.batch
     if plan.pruner == "none":
-        return len(plan.seeds)
+        # One engine call for the seeds, bounded so a huge seed list never holds every
+        # summary of a trial at once.
+        return min(len(plan.seeds), 1024)
     return max(2, threads)
 
 

@@ -43,7 +43,7 @@ MODES = ("joint", "best_response", "both")
 AGGREGATES = ("mean", "median", "cvar")
 MAX_SEEDS = 100_000
 MAX_TRIALS = 10_000_000
-MAX_WORKERS = 256
+MAX_WORKERS = 64
 
 Sampler = Literal["tpe", "cmaes", "nsga2", "gp", "grid", "random", "qmc"]
 Pruner = Literal["wilcoxon", "median", "none"]
