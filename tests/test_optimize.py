@@ -217,3 +217,41 @@ def test_interrupt_keeps_finished_trials(tmp_path: Path) -> None:
     done = [t for t in found if t.state.is_finished()]
     assert len(done) >= 3
     assert not [t for t in found if t.state == optuna.trial.TrialState.RUNNING]
+
+
+def test_rdb_storage_and_joining_an_existing_study(tmp_path: Path) -> None:
+    # The PostgreSQL path, on SQLite: Optuna's RDB storage with a heartbeat. A second process
+    # with --resume and the same storage and study name joins the study.
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    run(JOINT_SPEC, tmp_path / "a", "--storage", url, "--study-name", "shared", "--trials", "3")
+    result = run(
+        JOINT_SPEC,
+        tmp_path / "b",
+        "--storage",
+        url,
+        "--study-name",
+        "shared",
+        "--trials",
+        "5",
+        "--resume",
+    )
+    assert result["trials"]["complete"] + result["trials"]["pruned"] == 5  # type: ignore[index]
+    assert result["storage"] == url
+    study = optuna.load_study(study_name="shared", storage=url)
+    assert len(study.trials) == 5
+
+
+def test_trials_left_running_by_a_dead_worker_are_retried(tmp_path: Path) -> None:
+    run(JOINT_SPEC, tmp_path, "--trials", "2")
+    storage = open_storage(str(tmp_path / "study.journal"))
+    study = optuna.load_study(study_name="liquidity_delay_joint", storage=storage)
+    orphan = study.ask()  # as if a worker died in the middle of this trial
+    for name in ("BANK_A", "BANK_B", "BANK_C", "BANK_D"):
+        orphan.suggest_float(f"{name}.initial_liquidity_fraction", 0.0, 1.0, step=0.05)
+    result = run(JOINT_SPEC, tmp_path, "--trials", "4", "--resume")
+    found = trials(tmp_path, "liquidity_delay_joint")
+    assert found[orphan.number].state == optuna.trial.TrialState.FAIL
+    retried = [t for t in found if t.system_attrs.get("retried_trial") == orphan.number]
+    assert len(retried) == 1 and retried[0].params == found[orphan.number].params
+    assert retried[0].state.is_finished()
+    assert any("queued again" in w for w in result["warnings"])  # type: ignore[union-attr]

@@ -154,6 +154,23 @@ def recover_stale(study: optuna.Study) -> int:
     return count
 
 
+def ask(study: optuna.Study) -> optuna.Trial:
+    """``study.ask()``, first failing trials whose heartbeat went stale (the RDB storage's
+    retry callback then queues them again), as ``study.optimize`` does; paysim records the
+    heartbeat itself (:class:`_Heartbeat`), so Optuna's warning that heartbeats belong to
+    ``study.optimize`` does not apply."""
+    import optuna
+    from optuna.storages._heartbeat import BaseHeartbeat
+
+    storage = study._storage
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
+        if isinstance(storage, BaseHeartbeat) and storage.get_heartbeat_interval():
+            optuna.storages.fail_stale_trials(study)
+        return study.ask()
+
+
 class _Heartbeat:
     """Records a trial's heartbeat in storages that have one (RDB) while the trial runs."""
 
@@ -243,7 +260,7 @@ class TrialRunner:
         import optuna
 
         start = time.perf_counter()
-        trial = self.study.ask()
+        trial = ask(self.study)
         beat = _Heartbeat(self.study._storage, trial._trial_id)
         record = TrialRecord(self.phase)
         try:
