@@ -118,7 +118,7 @@ def _progress(
     start = time.monotonic()
     progress = Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
         TextColumn("trials · best {task.fields[best]} · {task.fields[rate]} trials/s"),
         TimeElapsedColumn(),
@@ -202,7 +202,7 @@ def run(
             err=True,
         )
 
-    with _progress(show, f"optimize {plan.study_name}") as progress:
+    with _progress(show, plan.study_name) as progress:
         result = optimize(
             plan,
             resume=resume,
