@@ -156,7 +156,7 @@ async def _failure(server: LiveServer) -> None:
         async with connect(f"{server.ws_url}/ws/simulations/{sim_id}") as ws:
             assert json.loads(await ws.recv())["type"] == "hello"
             assert (await http.post(f"/api/simulations/{sim_id}/run", json={})).status_code == 422
-            kinds = []
+            kinds: list[str] = []
             while not kinds or kinds[-1] != "stopped":
                 message = json.loads(await ws.recv())
                 kinds.append(message["type"])
