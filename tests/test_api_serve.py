@@ -114,3 +114,25 @@ def test_on_loopback_no_token_is_needed() -> None:
         assert httpx.get(url + "/api/info", timeout=10).json()["token_required"] is False
         page = httpx.get(url + "/", timeout=10)
         assert page.status_code == 200 and "paysim" in page.text
+
+
+def test_help_lists_serve_without_importing_the_web_stack() -> None:
+    code = (
+        "import sys, paysim.cli.main; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'uvicorn', 'starlette', 'websockets') or m.startswith('paysim.api')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]"
+    shown = subprocess.run(
+        [sys.executable, "-m", "paysim", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert shown.returncode == 0
+    for option in ("--host", "--port", "--token", "--db", "--policy-dir", "--max-agents"):
+        assert option in shown.stdout

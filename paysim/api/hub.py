@@ -11,7 +11,8 @@ client reads more slowly than the simulation produces depends on what it asked f
   a gap it does not know about.
 * ``events=false``: summaries only, **conflated**: a tick message still waiting when the next
   one arrives is replaced by it, so a slow client skips to the latest summary. Control messages
-  (``stopped``, ``done``, ``error``) are never skipped.
+  (``stopped``, ``done``, ``error``) are never skipped; a client that lets more than the bound
+  of them pile up is closed (1013) like a slow event client.
 
 The hub itself never blocks the simulation: :meth:`Hub.publish` only appends to queues.
 """
@@ -65,7 +66,7 @@ class Subscriber:
         if message.tick and not self.events and self._items and self._items[-1].tick:
             dropped = self._items.pop()
             self._pending -= len(dropped.text)
-        if self.events and self._pending + len(message.text) > self.max_pending:
+        if self._pending + len(message.text) > self.max_pending:
             self._items.clear()
             self._pending = 0
             reason = f"too slow; reconnect with since_seq={self.delivered_seq}"

@@ -285,8 +285,9 @@ async def events(
         raise ApiError(
             410,
             "gone",
-            f"events below seq {session.floor} were released (the server keeps the newest "
-            f"{settings.max_retained_events}); ask from since_seq={session.floor}",
+            f"events below seq {session.floor} are no longer retained (the server keeps the "
+            f"newest {settings.max_retained_events}, and none from before a restore); ask from "
+            f"since_seq={session.floor}",
         )
     try:
         text, end, more = await session.call(read)

@@ -122,7 +122,8 @@ async def _send(
             return
         if finished:
             summary = await session.call(lambda sim: sim.summary())
-            await ws.send_text(json.dumps({"type": "done", "summary": summary}))
+            done = {"type": "done", "summary": summary}
+            await ws.send_text(json.dumps(done, separators=(",", ":")))
             await ws.close(1000, "simulation finished")
             return
         while True:
