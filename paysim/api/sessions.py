@@ -126,7 +126,8 @@ class Session:
                 "or restore a checkpoint"
             )
         self.driving = True
-        self.error = None
+        if advancing:
+            self.error = None
 
     def release(self) -> None:
         self.driving = False

@@ -346,6 +346,7 @@ async def restore(sim_id: SimulationId, request: Request, registry: RegistryDep)
             except PaysimError as exc:
                 raise from_library(exc, code="invalid_checkpoint") from None
             session.sim = restored
+            session.error = None
             session.refresh()
             session.floor = session.next_seq
             session.hub.publish('{"type":"restored"}', close=(1012, "restored from a checkpoint"))
