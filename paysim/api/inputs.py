@@ -47,10 +47,9 @@ from paysim.simulation import Simulation
 _WARNINGS_LOCK = threading.Lock()
 
 
-def _limit(message: str, pointer: str) -> ApiError:
-    return ApiError(
-        422, "limit_exceeded", f"<scenario> at {pointer or '/'}: {message}", pointer=pointer
-    )
+def _limit(message: str, pointer: str, source: str | None = None) -> ApiError:
+    where = f"{source or '<scenario>'} at {pointer or '/'}"
+    return ApiError(422, "limit_exceeded", f"{where}: {message}", pointer=pointer)
 
 
 def check_size(data: object, max_nodes: int, max_depth: int = 64) -> None:
@@ -178,7 +177,9 @@ def check_limits(scenario: Scenario, days: int | None, settings: ApiSettings) ->
     agents = len(scenario.agents)
     if agents > settings.max_agents:
         raise _limit(
-            f"{agents} agents; this server accepts at most {settings.max_agents}", "/agents"
+            f"{agents} agents; this server accepts at most {settings.max_agents}",
+            "/agents",
+            scenario.source,
         )
     sim = scenario.simulation
     ticks = (days if days is not None else sim.num_days) * sim.ticks_per_day
@@ -187,6 +188,7 @@ def check_limits(scenario: Scenario, days: int | None, settings: ApiSettings) ->
             f"{ticks} ticks (days × ticks_per_day); this server accepts at most "
             f"{settings.max_ticks}",
             "/simulation",
+            scenario.source,
         )
     expected = expected_arrivals(scenario, ticks)
     if expected > settings.max_arrivals:
@@ -194,6 +196,7 @@ def check_limits(scenario: Scenario, days: int | None, settings: ApiSettings) ->
             f"up to {expected:,.0f} payments expected (peak arrival rates × {ticks} ticks); "
             f"this server accepts at most {settings.max_arrivals:,}",
             "/agents",
+            scenario.source,
         )
 
 

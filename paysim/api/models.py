@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, JsonValue
 
 from paysim.api.errors import ErrorInfo, Problem
 from paysim.simulation import TickSummary
@@ -54,7 +54,7 @@ class CreateSimulation(_Request):
     policies: dict[str, PolicyInput] = Field(
         default_factory=dict, description="Replace agents' policies (as `paysim run --policy`)."
     )
-    params: dict[str, dict[str, float]] = Field(
+    params: dict[str, dict[str, FiniteFloat]] = Field(
         default_factory=dict,
         description="Policy-parameter overrides per agent (as `paysim run --param`).",
     )
@@ -80,7 +80,7 @@ class SetPolicy(_Request):
     """A new policy for one agent, from the next tick."""
 
     policy: PolicyInput
-    params: dict[str, float] = Field(default_factory=dict, description="Parameter overrides.")
+    params: dict[str, FiniteFloat] = Field(default_factory=dict, description="Parameter overrides.")
 
 
 class ValidatePolicy(_Request):
