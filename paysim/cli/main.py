@@ -17,6 +17,7 @@ from paysim.cli import policy_cmds
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
+from paysim.cli.serve import serve
 
 app = typer.Typer(
     name="paysim",
@@ -54,6 +55,7 @@ def root(
 app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
+app.command("serve")(serve)
 
 
 def main() -> None:
