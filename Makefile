@@ -51,7 +51,13 @@ test: lint test-rust test-python
 test-rust: $(DEPS_STAMP)
 	$(CARGO_TEST_ENV) cargo test --release --workspace
 
-test-python: $(EXT_STAMP)
+# The browser test drives Debian's headless Chromium; the two binaries are their own stamps, so
+# apt-get runs only on a machine that lacks them (CI runs as root on a fresh machine).
+BROWSER_BINS := /usr/bin/chromium /usr/bin/chromedriver
+$(BROWSER_BINS):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+
+test-python: $(EXT_STAMP) $(BROWSER_BINS)
 	$(PY) -m pytest
 
 lint: lint-rust lint-python

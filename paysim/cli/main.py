@@ -18,6 +18,7 @@ from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.optimize import optimize_app
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
+from paysim.cli.serve import serve
 
 app = typer.Typer(
     name="paysim",
@@ -55,6 +56,7 @@ def root(
 app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
+app.command("serve")(serve)
 app.add_typer(optimize_app, name="optimize")
 
 
