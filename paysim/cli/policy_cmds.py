@@ -1,18 +1,23 @@
 """``paysim validate-policy`` and ``paysim policy-schema``: thin shells over the engine's
-policy validator and registry (INTERFACES.md §1, POLICY_DSL.md §8.3 and §12)."""
+policy validator and registry (INTERFACES.md §1, POLICY_DSL.md §8.3 and §12).
+
+``validate-policy`` reads files through :mod:`paysim.policy.loader`, the reader every run uses,
+so a file it calls valid is one a run accepts, and the reverse."""
 
 from __future__ import annotations
 
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paysim import _core
+from paysim.cli.errors import DebugOption
 from paysim.exceptions import PaysimError
-from paysim.policy import ValidationReport, validate_policy
+
+if TYPE_CHECKING:
+    from paysim.policy import ValidationReport
 
 
 class ReportFormat(StrEnum):
@@ -51,11 +56,14 @@ def validate_policy_cmd(
         typer.Option("--scenario", help="Also check against this scenario's settings."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Validate policy documents with the engine's validator.
 
     Exit 0 when all are valid, 1 when any is invalid, 2 when a file cannot be read.
     """
+    from paysim.policy import validate_policy
+
     reports: list[ValidationReport] = []
     code = 0
     for path in files:
@@ -90,11 +98,14 @@ def policy_schema_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
     ] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Document the policy language from the engine's registry.
 
     Generated from the registry the validator uses, so the two cannot disagree.
     """
+    from paysim import _core
+
     text = _core.policy_registry(
         output_format.value,
         None if tree is None else tree.value,
@@ -103,7 +114,11 @@ def policy_schema_cmd(
     if output is None:
         typer.echo(text.rstrip("\n"))
     else:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        from paysim.outputs import atomic_text
+
+        # The user named this file as the output: replacing it is what was asked, atomically.
+        with atomic_text(output, overwrite=True, what="--output") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
 
 
 def register(app: typer.Typer) -> None:

@@ -43,6 +43,7 @@ class ConsoleSink:
             raise SinkError(f"sink `console`: stream must be stdout or stderr, not {stream!r}")
         self.mode = mode
         self.stream = stream
+        self.uses_stdout = stream == "stdout"
         self.wants_events = mode == "verbose"
         self._tick: int | None = None
         self._console: Console | None = None
