@@ -19,9 +19,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import pyarrow as pa
 from pydantic import JsonValue
 
 from paysim import _core
@@ -29,9 +28,11 @@ from paysim.arrivals import generated_arrivals, records_json
 from paysim.config import PolicyRef, ResolvedPolicy, Scenario, load_scenario, normalize
 from paysim.config.normalize import canonical_json
 from paysim.config.suggest import did_you_mean
-from paysim.events import events_table
 from paysim.exceptions import ArgumentError, PaysimError, PolicyError, SimulationError
 from paysim.policy import resolve_policy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _TOTAL_KEYS = (
     "arrivals",
@@ -317,6 +318,8 @@ class Simulation:
         ``pyarrow.Table``. By default, every event still held: from seq 0 for a new simulation,
         from the checkpoint on for a restored one, from the last release for a drained one.
         Asking for released events is a :class:`~paysim.exceptions.SimulationError`."""
+        from paysim.events import events_table  # pyarrow: imported only when events are read
+
         since = self.oldest_retained_seq if since_seq is None else _count("since_seq", since_seq)
         rows = None if max_rows is None else _count("max_rows", max_rows, 2**63 - 1)
         return events_table(self._engine, since, rows)

@@ -21,6 +21,7 @@ building the command line stays cheap (see :mod:`paysim.cli.main`).
 
 from __future__ import annotations
 
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from paysim.cli.errors import DebugOption
-from paysim.exceptions import ArgumentError, ScenarioError
+from paysim.exceptions import ArgumentError, PolicyError, ScenarioError
 
 if TYPE_CHECKING:
     from paysim.hookspecs import OutputSink
@@ -120,6 +121,19 @@ def check_filter_tx(tx: str | None, stdout_sink: OutputSink) -> None:
     raise ArgumentError(f"--filter-tx: no payment `{tx}` in this run ({had})")
 
 
+def check_scenario_path(path: Path) -> None:
+    """A scenario path that exists but is no regular file (a directory, a FIFO, a device) cannot
+    be read as a scenario: :class:`ScenarioError` (exit 2) rather than a read that never ends."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreachable: the loader says so, naming the file
+    if stat.S_ISDIR(mode):
+        raise ScenarioError("cannot read the scenario file: Is a directory", file=str(path))
+    if not stat.S_ISREG(mode):
+        raise ScenarioError("cannot read the scenario file: not a regular file", file=str(path))
+
+
 @contextmanager
 def scenario_messages(quiet: bool, scenario: Path) -> Iterator[list[str]]:
     """Collects loader warnings (printed by the caller unless ``--quiet``) and names the
@@ -134,6 +148,12 @@ def scenario_messages(quiet: bool, scenario: Path) -> Iterator[list[str]]:
         except ScenarioError as exc:
             if exc.file is None:
                 exc.file = str(scenario)
+            raise
+        except PolicyError as exc:
+            from paysim.policy.loader import INLINE
+
+            if exc.file == INLINE:
+                exc.file = f"{scenario} (an inline policy)"
             raise
     collected[:0] = [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
     if not quiet:
@@ -217,6 +237,7 @@ def run(
     event_filter = parse_filter(filter_event_type, filter_agent, filter_tx, filter_tick_range)
     stdout_sink = format_sink(output_format, event_filter)
     sinks = [stdout_sink, *extra_sinks(sink or [], output_format)]
+    check_scenario_path(scenario)
     with scenario_messages(quiet, scenario) as messages:
         sim = Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
         messages.extend(sim.warnings)

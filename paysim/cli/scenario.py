@@ -10,7 +10,6 @@ text (what cannot be decoded cannot be read; the loader says "cannot read" too).
 
 from __future__ import annotations
 
-import stat
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -18,7 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from paysim.cli.errors import EXIT_INVALID, DebugOption, describe
-from paysim.cli.run import scenario_messages
+from paysim.cli.run import check_scenario_path, scenario_messages
 from paysim.exceptions import PolicyError, ScenarioError
 
 scenario_app = typer.Typer(
@@ -62,12 +61,8 @@ def check_readable(path: Path) -> None:
     def fail(reason: str) -> NoReturn:
         raise ScenarioError(f"cannot read the scenario file: {reason}", file=str(path))
 
+    check_scenario_path(path)
     try:
-        mode = path.stat().st_mode
-        if stat.S_ISDIR(mode):
-            fail("Is a directory")
-        if not stat.S_ISREG(mode):
-            fail("not a regular file")
         data = path.read_bytes()
     except OSError as exc:
         fail(exc.strerror or type(exc).__name__)

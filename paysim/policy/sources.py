@@ -39,11 +39,12 @@ def library_dir() -> Path:
 def shown_path(path: Path) -> str:
     """A path as the user can find it: relative to the working directory when it lies below it,
     else absolute."""
+    plain = os.path.normpath(path)
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(plain)
     except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+        return plain
+    return plain if rel.startswith("..") else rel
 
 
 class LibrarySource:

@@ -23,10 +23,12 @@ import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from paysim.hookspecs import OutputSink
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class EventFilter:
         """The rows of ``batch`` that pass, in their order."""
         if not self.active or batch.num_rows == 0:
             return batch
+        import pyarrow as pa
+
         pc = _compute()
         mask = pa.array([True] * batch.num_rows)
         if self.event_types is not None:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator, Mapping
-from typing import IO
-
-import pyarrow as pa
+from typing import IO, TYPE_CHECKING
 
 from paysim.outputs import AtomicOutput
 from paysim.sinks.registry import SinkError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _STDOUT = "-"
 _TRUE = ("true", "yes", "1", "on")
