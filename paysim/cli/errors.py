@@ -16,8 +16,6 @@ commands that do not declare it (plugin commands, new command groups). Commands 
 :data:`DebugOption` so that their ``--help`` lists it.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import traceback
@@ -68,6 +66,12 @@ DebugOption = Annotated[
 
 def _debug(ctx: _click.Context) -> bool:
     return bool(ctx.meta.get(_DEBUG_KEY)) or os.environ.get("PAYSIM_DEBUG", "") in ("1", "true")
+
+
+def debug_requested(ctx: typer.Context) -> bool:
+    """Whether ``--debug`` (or ``PAYSIM_DEBUG=1``) is in force for the running command; for
+    commands that report some errors themselves and want to show the traceback too."""
+    return _debug(ctx)
 
 
 def take_debug(args: Sequence[str]) -> tuple[list[str], bool]:

@@ -20,13 +20,13 @@ it calls) — :mod:`paysim.simulation`, :mod:`paysim.config` (pydantic), :mod:`p
 
         build_report(run)
 
-Types used only in annotations of helpers go under ``if TYPE_CHECKING:``. ``import paysim`` is
-itself cheap (lazy attributes, PEP 562), and so is :mod:`paysim._core`.
+Types used only in annotations of helpers go under ``if TYPE_CHECKING:`` (quoted where used).
+Command modules do not use ``from __future__ import annotations``: Typer would then evaluate every
+annotation string at start-up (``typing.get_type_hints``), about a third of ``--help``'s time.
+``import paysim`` is itself cheap (lazy attributes, PEP 562), and so is :mod:`paysim._core`.
 ``tests/test_cli_startup.py`` fails when ``paysim --help`` imports one of the heavy modules.
 Register a new group with one line below.
 """
-
-from __future__ import annotations
 
 from typing import Annotated
 

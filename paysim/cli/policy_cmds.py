@@ -4,16 +4,15 @@ policy validator and registry (INTERFACES.md §1, POLICY_DSL.md §8.3 and §12).
 ``validate-policy`` reads files through :mod:`paysim.policy.loader`, the reader every run uses,
 so a file it calls valid is one a run accepts, and the reverse."""
 
-from __future__ import annotations
-
 import json
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paysim.cli.errors import DebugOption
+from paysim.cli.errors import DebugOption, debug_requested
 from paysim.exceptions import PaysimError
 
 if TYPE_CHECKING:
@@ -47,6 +46,7 @@ class Section(StrEnum):
 
 
 def validate_policy_cmd(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Policy documents (JSON) to validate.")],
     output_format: Annotated[
         ReportFormat, typer.Option("--format", help="text (one line per problem) or json.")
@@ -70,6 +70,8 @@ def validate_policy_cmd(
         try:
             report = validate_policy(path, scenario=scenario)
         except PaysimError as exc:
+            if debug_requested(ctx):
+                traceback.print_exc()
             typer.echo(f"error: {exc}", err=True)
             code = 2
             continue

@@ -19,8 +19,6 @@ Heavy modules (the simulation, pydantic, pyarrow, rich) are imported inside the 
 building the command line stays cheap (see :mod:`paysim.cli.main`).
 """
 
-from __future__ import annotations
-
 import stat
 import warnings
 from collections.abc import Iterator
@@ -49,7 +47,7 @@ class OutputFormat(StrEnum):
     events = "events"
 
 
-def format_sink(output_format: OutputFormat, event_filter: EventFilter) -> OutputSink:
+def format_sink(output_format: OutputFormat, event_filter: "EventFilter") -> "OutputSink":
     """The sink that writes stdout for ``--format``; filters apply to verbose and events."""
     from paysim.sinks import ConsoleSink, FilteredSink, JsonlSink
 
@@ -60,7 +58,7 @@ def format_sink(output_format: OutputFormat, event_filter: EventFilter) -> Outpu
     return ConsoleSink(mode=output_format.value)
 
 
-def extra_sinks(specs: list[str], output_format: OutputFormat) -> list[OutputSink]:
+def extra_sinks(specs: list[str], output_format: OutputFormat) -> list["OutputSink"]:
     """The ``--sink NAME[:key=value,...]`` sinks, built through the plugin registry. A sink that
     would write to standard output, which ``--format`` owns, is refused, and so are two sinks
     writing the same file."""
@@ -94,7 +92,7 @@ def extra_sinks(specs: list[str], output_format: OutputFormat) -> list[OutputSin
     return sinks
 
 
-def check_filter_agent(agent: str | None, sim: Simulation) -> None:
+def check_filter_agent(agent: str | None, sim: "Simulation") -> None:
     """An unknown ``--filter-agent`` is a usage error naming the scenario's agents."""
     if agent is None:
         return
@@ -112,7 +110,7 @@ def check_filter_agent(agent: str | None, sim: Simulation) -> None:
         )
 
 
-def check_filter_tx(tx: str | None, stdout_sink: OutputSink) -> None:
+def check_filter_tx(tx: str | None, stdout_sink: "OutputSink") -> None:
     """After the run: a ``--filter-tx`` that no event concerned names no payment of the run."""
     if tx is None or getattr(stdout_sink, "tx_seen", True):
         return

@@ -8,8 +8,6 @@ exist, is a directory or not a regular file (a FIFO, a device), cannot be opened
 text (what cannot be decoded cannot be read; the loader says "cannot read" too).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
