@@ -282,8 +282,12 @@ impl PyEngine {
 
     /// Replaces an agent's policy between ticks (`{document, parameters, source}` JSON).
     fn set_policy(&mut self, py: Python<'_>, agent_id: &str, policy_json: &str) -> PyResult<()> {
-        let policy: paysim_core::config::PolicyCfg =
-            serde_json::from_str(policy_json).map_err(|e| {
+        // Read as the engine config is read: a valid policy may nest deeper than serde_json's
+        // default recursion limit.
+        let policy: paysim_core::config::PolicyCfg = paysim_core::config::parse_value(policy_json)
+            .map_err(|e| e.message)
+            .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+            .map_err(|e| {
                 errors::to_py(
                     py,
                     EngineError::Policy {

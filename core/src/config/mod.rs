@@ -54,7 +54,9 @@ fn check_depth(text: &str) -> Result<(), ConfigError> {
 
 /// A JSON deserializer over `text` without serde_json's recursion limit of 128, once the text is
 /// known to nest at most [`MAX_CONFIG_DEPTH`] levels.
-fn deserializer(text: &str) -> Result<serde_json::Deserializer<serde_json::de::StrRead<'_>>, ConfigError> {
+fn deserializer(
+    text: &str,
+) -> Result<serde_json::Deserializer<serde_json::de::StrRead<'_>>, ConfigError> {
     check_depth(text)?;
     let mut de = serde_json::Deserializer::from_str(text);
     de.disable_recursion_limit();
@@ -127,7 +129,11 @@ mod tests {
         assert!(parse_value(&quoted).is_ok());
         let too_deep = "[".repeat(MAX_CONFIG_DEPTH + 1);
         let err = parse_value(&too_deep).expect_err("too deep");
-        assert!(err.message.contains("nesting deeper than 512"), "{}", err.message);
+        assert!(
+            err.message.contains("nesting deeper than 512"),
+            "{}",
+            err.message
+        );
         let hostile = "{\"a\":".repeat(200_000);
         assert!(parse_value(&hostile).is_err());
     }
