@@ -78,7 +78,11 @@ def _deep_valid_policy() -> dict[str, object]:
     """Valid, and nested about 180 levels: deeper than serde_json's default limit of 128."""
 
     def cond(n: int) -> dict[str, object]:
-        leaf = {"op": ">=", "left": {"field": "balance"}, "right": {"value": 0}}
+        leaf: dict[str, object] = {
+            "op": ">=",
+            "left": {"field": "balance"},
+            "right": {"value": 0},
+        }
         return leaf if n == 0 else {"op": "not", "condition": cond(n - 1)}
 
     def node(d: int) -> dict[str, object]:

@@ -16,7 +16,7 @@ def demo() -> Scenario:
     return paysim.load_scenario(DEMO)
 
 
-def test_run_many_refuses_unknown_override_keys(demo: object) -> None:
+def test_run_many_refuses_unknown_override_keys(demo: Scenario) -> None:
     with pytest.raises(ArgumentError) as info:
         paysim.run_many(demo, seeds=[1, 2], overrides=[{"polices": {"BANK_A": "fifo"}}, None])
     text = str(info.value)
@@ -27,7 +27,7 @@ def test_run_many_refuses_unknown_override_keys(demo: object) -> None:
         paysim.run_many(demo, seeds=[1], overrides=[{"params": {"BANK_A": {"x": "high"}}}])
 
 
-def test_run_many_with_known_keys_still_works(demo: object) -> None:
+def test_run_many_with_known_keys_still_works(demo: Scenario) -> None:
     [plain, overridden] = paysim.run_many(
         demo,
         seeds=[7, 7],
@@ -37,7 +37,7 @@ def test_run_many_with_known_keys_still_works(demo: object) -> None:
     assert plain["totals"] != overridden["totals"]
 
 
-def test_mismatched_overrides_length_is_an_argument_error(demo: object) -> None:
+def test_mismatched_overrides_length_is_an_argument_error(demo: Scenario) -> None:
     with pytest.raises(ArgumentError, match="3 seeds, 2 overrides") as info:
         paysim.run_many(demo, seeds=[1, 2, 3], overrides=[None, None])
     assert isinstance(info.value, paysim.PaysimError) and isinstance(info.value, ValueError)
