@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import paysim
+from paysim.config import parse_scenario_text, scenario_from_dict
 from paysim.config.reading import MAX_DOCUMENT_BYTES
 from paysim.exceptions import ScenarioError
 
@@ -191,3 +192,15 @@ def test_a_byte_order_mark_at_the_start_is_allowed(tmp_path: Path) -> None:
         + b' "agents": [{"id": "A", "opening_balance": 0}, {"id": "B", "opening_balance": 0}]}'
     )
     assert paysim.load_scenario(yaml_path).to_dict() == paysim.load_scenario(json_path).to_dict()
+
+
+def test_data_parsed_elsewhere_obeys_the_same_bounds() -> None:
+    deep: object = 0
+    for _ in range(5_000):
+        deep = [deep]
+    data = {"simulation": {"ticks_per_day": 10, "num_days": 1, "rng_seed": 1}, "agents": deep}
+    with pytest.raises(ScenarioError, match="nests deeper than 200 levels") as caught:
+        scenario_from_dict(data, source="api-request")
+    assert caught.value.file == "api-request"
+    with pytest.raises(ScenarioError, match="longer than the 16,777,216 bytes"):
+        parse_scenario_text(" " * (MAX_DOCUMENT_BYTES + 1))

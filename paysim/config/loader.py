@@ -31,7 +31,14 @@ from paysim.config.models_base import (
     StrictModel,
     describe,
 )
-from paysim.config.reading import check_characters, decode, parse_json, read_limited
+from paysim.config.reading import (
+    MAX_DOCUMENT_BYTES,
+    check_characters,
+    check_shape,
+    decode,
+    parse_json,
+    read_limited,
+)
 from paysim.config.simcash import simcash_notes
 from paysim.config.suggest import did_you_mean
 from paysim.config.yaml12 import Loc, TextError, line_of, parse_yaml
@@ -100,6 +107,10 @@ def scenario_from_dict(
     """
     if base_dir is None and source is not None:
         base_dir = Path(source).parent.resolve()
+    try:
+        check_shape(data)  # the bounds a file obeys, for data parsed elsewhere (API requests)
+    except TextError as exc:
+        raise _text_error(exc, source) from None
     return _validate(data, source=source, base_dir=base_dir, lines=_no_lines)
 
 
@@ -108,6 +119,11 @@ def parse_scenario_text(text: str, *, source: str | None = None, fmt: str = "yam
 
     The same bounds and YAML 1.2 rules as :func:`load_scenario` apply.
     """
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ScenarioError(
+            f"the text is longer than the {MAX_DOCUMENT_BYTES:,} bytes a scenario may hold",
+            file=source,
+        )
     return _parse(text.removeprefix("\ufeff"), source, fmt)[0]
 
 
