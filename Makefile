@@ -77,6 +77,7 @@ bench: $(EXT_STAMP)
 	cargo run --release --quiet -p paysim-benches --bin lsm_bench
 	$(PY) benches/python_bench.py
 	$(PY) benches/startup_bench.py
+	$(PY) benches/loading_bench.py
 
 schemas: $(EXT_STAMP)
 	$(PY) -m paysim.schemas schemas

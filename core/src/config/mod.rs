@@ -8,7 +8,7 @@ mod schema;
 mod validate;
 
 pub use schema::*;
-pub use validate::validate;
+pub use validate::{validate, MAX_DAYS, MAX_EPISODE_TICKS, MAX_TICKS_PER_DAY};
 
 use crate::error::ConfigError;
 
