@@ -6,7 +6,6 @@ A thin shell: the options become :class:`paysim.api.ApiSettings`, and uvicorn se
 without a token.
 """
 
-
 from pathlib import Path
 from typing import Annotated
 

@@ -127,6 +127,27 @@ def parse_scenario_text(text: str, *, source: str | None = None, fmt: str = "yam
     return _parse(text.removeprefix("\ufeff"), source, fmt)[0]
 
 
+def parse_text_with_lines(
+    text: str, *, source: str | None = None, fmt: str = "yaml"
+) -> tuple[object, Lines]:
+    """As :func:`parse_scenario_text`, also returning the line map that
+    :func:`validate_parsed` uses to put YAML line numbers into its errors (the HTTP API checks
+    its own size limits between the two steps)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ScenarioError(
+            f"the text is longer than the {MAX_DOCUMENT_BYTES:,} bytes a scenario may hold",
+            file=source,
+        )
+    return _parse(text.removeprefix("\ufeff"), source, fmt)
+
+
+def validate_parsed(
+    data: object, *, source: str | None, base_dir: Path | None, lines: Lines | None = None
+) -> Scenario:
+    """Validates data from :func:`parse_text_with_lines` exactly as :func:`load_scenario` does."""
+    return _validate(data, source=source, base_dir=base_dir, lines=lines or _no_lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # Parsing
 # ---------------------------------------------------------------------------------------------
