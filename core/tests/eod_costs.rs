@@ -54,7 +54,8 @@ fn component(e: &Engine, agent: &str, day: Option<usize>, key: &str) -> i64 {
 #[test]
 fn a_payment_due_on_the_eod_tick_pays_that_days_eod_penalty() {
     type Day = [i64; 3];
-    let cases: &[(&str, u32, u32, bool, i64, &[Day])] = &[
+    type Case = (&'static str, u32, u32, bool, i64, &'static [Day]);
+    let cases: &[Case] = &[
         // Ticks 0..4 on time (t > deadline never holds): 5 × 10 of delay.
         ("due at EOD, fixed", 5, 1, false, 4, &[[50, 50_000, 10_000]]),
         ("due at EOD, rate", 5, 1, true, 4, &[[50, 50_000, 500]]),
