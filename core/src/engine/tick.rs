@@ -213,7 +213,9 @@ impl Engine {
         }
     }
 
-    /// S7(a): linear priority escalation for payments in Q1 or Q2, in id order.
+    /// S7(a): linear priority escalation for payments in Q1 (scheduled split pieces waiting
+    /// in `Q1Scheduled` included, ENGINE.md §5.1: they count in Q1 aggregates and delay costs
+    /// like any Q1 payment) or Q2, in id order.
     pub(super) fn escalate(&mut self) {
         let esc = &self.setup.cfg.settlement.priority_escalation;
         if !esc.enabled {
@@ -225,7 +227,12 @@ impl Engine {
             .st
             .payments
             .iter()
-            .filter(|(_, p)| matches!(p.location, Location::Q1 | Location::Q2))
+            .filter(|(_, p)| {
+                matches!(
+                    p.location,
+                    Location::Q1 | Location::Q1Scheduled { .. } | Location::Q2
+                )
+            })
             .map(|(s, p)| (p.creation, s))
             .collect();
         live.sort_unstable();
