@@ -76,6 +76,8 @@ bench: $(EXT_STAMP)
 	cargo run --release --quiet -p paysim-benches --bin engine_bench
 	cargo run --release --quiet -p paysim-benches --bin lsm_bench
 	$(PY) benches/python_bench.py
+	$(PY) benches/startup_bench.py
+	$(PY) benches/loading_bench.py
 	$(PY) benches/optimize_bench.py
 
 schemas: $(EXT_STAMP)

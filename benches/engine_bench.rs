@@ -4,7 +4,8 @@
 //! liquidity, release-everything policies, LSM settings on). Events are drained every tick,
 //! as a long run's caller would, so memory stays flat.
 //!
-//! Usage: `engine_bench [--quick]` (quick: fewer days, for a smoke run).
+//! Usage: `engine_bench [--quick] [--constant-only]` (quick: fewer days, for a smoke run;
+//! constant-only: just the FIFO vs constant bank-level tree comparison).
 
 use std::time::Instant;
 
@@ -35,6 +36,55 @@ fn twenty_node_policy() -> Value {
             "on_false": node});
     }
     json!({"version": "1.0", "policy_id": "twenty_nodes", "payment_tree": node})
+}
+
+/// A "truly constant" payment tree: ten conditions on bank-level fields only (balance, queue
+/// and time aggregates, cost rates), every path ending in a release. Its decision is the same
+/// for every payment of a bank in a tick, so the engine evaluates it once per bank and tick
+/// (the constant-tree path of S7). Benchmarked against FIFO to show that path stays cheap.
+fn bank_level_policy() -> Value {
+    let checks = [
+        ("balance", "<", -1e15),
+        ("available_liquidity", "<", 0.0),
+        ("queue1_total_value", ">", 1e15),
+        ("outgoing_queue_size", ">", 1e9),
+        ("day_progress_fraction", ">", 1.0),
+        ("cost_split_friction", ">", 1e12),
+        ("credit_used", ">", 1e15),
+        ("rtgs_queue_size", ">", 1e12),
+        ("my_throughput_fraction_today", ">", 2.0),
+        ("ticks_to_nearest_queue1_deadline", "<", -1e9),
+    ];
+    let mut node = json!({"type": "action", "node_id": "A_last", "action": "Release"});
+    for (k, (field, op, value)) in checks.iter().enumerate().rev() {
+        node = json!({"type": "condition", "node_id": format!("C{k}"),
+            "condition": {"op": op, "left": {"field": field}, "right": {"value": value}},
+            "on_true": {"type": "action", "node_id": format!("A{k}"), "action": "Hold"},
+            "on_false": node});
+    }
+    json!({"version": "1.0", "policy_id": "bank_level", "payment_tree": node})
+}
+
+/// Arrivals/s of FIFO and of the bank-level (constant) tree, 100 banks, `days` days.
+fn constant_tree_comparison(days: u32, tpd: u32) {
+    let policy = bank_level_policy();
+    let rate = |stats: &[DayStat]| {
+        let secs: f64 = stats.iter().map(|d| d.seconds).sum();
+        stats.iter().map(|d| d.arrivals).sum::<u64>() as f64 / secs
+    };
+    match (
+        run(100, days, tpd, None),
+        run(100, days, tpd, Some(&policy)),
+    ) {
+        (Ok(fifo), Ok(tree)) => {
+            let (f, t) = (rate(&fifo), rate(&tree));
+            println!(
+                "constant bank-level payment tree (10 conditions), 100 banks, {days} days: {t:.0} arrivals/s vs FIFO {f:.0} → {:.0}% of FIFO",
+                100.0 * t / f
+            );
+        }
+        (Err(e), _) | (_, Err(e)) => println!("constant-tree comparison failed: {e}"),
+    }
 }
 
 fn config(banks: usize, days: u32, tpd: u32, rate: f64) -> Value {
@@ -170,6 +220,10 @@ fn main() {
         return;
     }
     let tpd = 1_000;
+    if std::env::args().any(|a| a == "--constant-only") {
+        constant_tree_comparison(if quick { 2 } else { 5 }, tpd);
+        return;
+    }
     println!("paysim engine benchmark (release, one core); FIFO, ample liquidity, LSM settings on");
     println!(
         "{:>6} {:>5} {:>14} {:>12} {:>12} {:>10}",
@@ -239,6 +293,7 @@ fn main() {
         }
         (Err(e), _) | (_, Err(e)) => println!("20-node comparison failed: {e}"),
     }
+    constant_tree_comparison(days, tpd);
     if let Err(e) = target2_day() {
         println!("TARGET2-sized day failed: {e}");
     }

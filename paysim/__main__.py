@@ -1,5 +1,5 @@
 """``python -m paysim`` runs the command line."""
 
-from paysim.cli.main import main
+from paysim.cli import main
 
 main()

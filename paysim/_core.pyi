@@ -37,9 +37,9 @@ class Engine:
     def tick(self) -> str:
         """Process one tick; returns its TickSummary as JSON."""
     def run(self) -> None:
-        """Run to the end of the episode (the GIL is released)."""
+        """Run to the end of the episode (the GIL is released; Ctrl-C stops it between ticks)."""
     def run_until(self, tick: int) -> None:
-        """Run until ``current_tick == tick``."""
+        """Run until ``current_tick == tick`` (clamped to the end; interruptible like ``run``)."""
     @property
     def current_tick(self) -> int: ...
     @property
@@ -50,6 +50,9 @@ class Engine:
     def done(self) -> bool: ...
     @property
     def next_seq(self) -> int: ...
+    @property
+    def oldest_retained_seq(self) -> int:
+        """The seq of the oldest event still held (events below it were released)."""
     def agent_ids(self) -> list[str]: ...
     def summary_json(self) -> str:
         """The engine part of the run summary, as JSON text."""

@@ -39,7 +39,11 @@ class ScenarioError(PaysimError):
 
 
 class PolicyError(PaysimError):
-    """A policy document is invalid; ``problems`` lists ``{code, message, pointer, suggestion}``."""
+    """A policy document is invalid; ``problems`` lists ``{code, message, pointer, suggestion}``.
+
+    ``file`` names the policy document (a path, ``library:NAME``, ``SOURCE:NAME`` or
+    ``<inline>``); ``agent_id`` the agent it was meant for, when it was given for one.
+    """
 
     def __init__(
         self,
@@ -47,11 +51,26 @@ class PolicyError(PaysimError):
         *,
         problems: list[dict[str, object]] | None = None,
         file: str | None = None,
+        agent_id: str | None = None,
     ) -> None:
         self.message = message
         self.problems: list[dict[str, object]] = list(problems or [])
         self.file = file
-        super().__init__(message if file is None else f"{file}: {message}")
+        self.agent_id = agent_id
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        text = self.message if self.file is None else f"{self.file}: {self.message}"
+        first = self.problems[0] if self.problems else None
+        if first is not None:
+            text += f" (at {first.get('pointer') or '/'}: {first.get('message')})"
+        return text
+
+
+class ArgumentError(PaysimError, ValueError):
+    """An argument of a paysim function is unusable: an unknown key, an integer out of range, a
+    list of the wrong length, a tick already passed. (Also a ``ValueError``, which such mistakes
+    were before they had a class of their own.)"""
 
 
 class SimulationError(PaysimError):

@@ -1,30 +1,38 @@
 """``paysim.Simulation``: one run of a scenario, and ``run_many`` for many at once.
 
 The scenario is validated by :mod:`paysim.config`, its policies resolved through the policy
-sources, and the normalized engine config crosses into the engine once. Engine work (``run``,
-``run_until``, ``tick``) releases the GIL; a run driven by :meth:`Simulation.run` makes one call
-into the engine, so Python costs nothing per tick.
+sources (and the one policy loader, :mod:`paysim.policy.loader`), and the normalized engine config
+crosses into the engine once. Engine work (``run``, ``run_until``, ``tick``) releases the GIL; a
+run driven by :meth:`Simulation.run` makes one call into the engine, which takes the GIL back only
+every 50 ms to let Ctrl-C through, so Python costs nothing per tick and an interrupted run stops
+between two ticks.
+
+Misuse of the API (an unknown override key, an integer out of range, a tick already passed) is an
+:class:`~paysim.exceptions.ArgumentError`, never a bare ``ValueError`` or ``OverflowError``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import pyarrow as pa
 from pydantic import JsonValue
 
 from paysim import _core
 from paysim.arrivals import generated_arrivals, records_json
-from paysim.config import PolicyRef, Scenario, load_scenario, normalize
+from paysim.config import PolicyRef, ResolvedPolicy, Scenario, load_scenario, normalize
 from paysim.config.normalize import canonical_json
-from paysim.events import events_table
-from paysim.exceptions import PaysimError, SimulationError
+from paysim.config.suggest import did_you_mean
+from paysim.exceptions import ArgumentError, PaysimError, PolicyError, SimulationError
 from paysim.policy import resolve_policy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _TOTAL_KEYS = (
     "arrivals",
@@ -67,6 +75,21 @@ _AGENT_KEYS = (
 )
 RUN_METADATA_KEYS = ("paysim_version", "scenario", "simulation_id", "wall_seconds")
 """Keys excluded whenever summaries are compared for identity (INTERFACES.md §1)."""
+
+OVERRIDE_KEYS = ("policies", "params")
+"""The keys of one ``run_many`` override (INTERFACES.md §2)."""
+
+_U32_MAX = 2**32 - 1
+_U64_MAX = 2**64 - 1
+
+
+def _count(name: str, value: object, maximum: int = _U64_MAX) -> int:
+    """``value`` as a non-negative integer up to ``maximum``; :class:`ArgumentError` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentError(f"{name} must be an integer, not {type(value).__name__}")
+    if not 0 <= value <= maximum:
+        raise ArgumentError(f"{name} must be in [0, {maximum}], found {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -141,11 +164,18 @@ def engine_config(
     days: int | None = None,
     policies: Mapping[str, object] | None = None,
     params: Mapping[str, Mapping[str, float]] | None = None,
+    inputs: list[Path] | None = None,
 ) -> tuple[str, list[str]]:
-    """The canonical engine-config JSON of a scenario with run-time overrides, and warnings."""
+    """The canonical engine-config JSON of a scenario with run-time overrides, and warnings.
+
+    ``inputs``, when given, receives every policy file read (files no output may overwrite)."""
+
+    def resolve(ref: PolicyRef, base_dir: Path | None) -> ResolvedPolicy:
+        return resolve_policy(ref, base_dir, files=inputs)
+
     result = normalize(
         scenario,
-        resolve_policy,
+        resolve,
         seed=seed,
         days=days,
         policy_overrides=policies,
@@ -193,10 +223,12 @@ class Simulation:
         params: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
         self.scenario = _as_scenario(scenario)
+        files: list[Path] = []
         self._config_json, self.warnings = engine_config(
-            self.scenario, seed=seed, days=days, policies=policies, params=params
+            self.scenario, seed=seed, days=days, policies=policies, params=params, inputs=files
         )
-        self._engine = _core.Engine(self._config_json)
+        self.input_files = _input_files(self.scenario, files)
+        self._engine = _new_engine(self._config_json)
         records, notes = generated_arrivals(self.scenario, json.loads(self._config_json))
         self.warnings.extend(notes)
         if records:
@@ -213,6 +245,7 @@ class Simulation:
         sim._engine = engine
         sim._wall = 0.0
         sim.simulation_id = None
+        sim.input_files = _input_files(scenario, [])
         return sim
 
     @property
@@ -235,7 +268,18 @@ class Simulation:
         self._timed(None)
 
     def run_until(self, tick: int) -> None:
-        """Run until ``current_tick == tick``."""
+        """Run until ``current_tick == tick``. A tick already passed, or beyond the end of the
+        episode, is an :class:`~paysim.exceptions.ArgumentError`; the current tick is a no-op."""
+        _count("tick", tick)
+        if tick < self.current_tick:
+            raise ArgumentError(
+                f"tick {tick} has already passed (the simulation is at tick {self.current_tick}); "
+                "a simulation only moves forward — restore a checkpoint to go back"
+            )
+        if tick > self.total_ticks:
+            raise ArgumentError(
+                f"tick {tick} is beyond the end of the episode ({self.total_ticks} ticks)"
+            )
         self._timed(tick)
 
     def tick(self) -> TickSummary:
@@ -274,10 +318,21 @@ class Simulation:
         state: dict[str, object] = json.loads(self._engine.agent_json(agent_id))
         return state
 
-    def events(self, since_seq: int = 0, max_rows: int | None = None) -> pa.Table:
+    def events(self, since_seq: int | None = None, max_rows: int | None = None) -> pa.Table:
         """Retained events with ``seq >= since_seq`` (at most ``max_rows``) as a
-        ``pyarrow.Table``."""
-        return events_table(self._engine, since_seq, max_rows)
+        ``pyarrow.Table``. By default, every event still held: from seq 0 for a new simulation,
+        from the checkpoint on for a restored one, from the last release for a drained one.
+        Asking for released events is a :class:`~paysim.exceptions.SimulationError`."""
+        from paysim.events import events_table  # pyarrow: imported only when events are read
+
+        since = self.oldest_retained_seq if since_seq is None else _count("since_seq", since_seq)
+        rows = None if max_rows is None else _count("max_rows", max_rows, 2**63 - 1)
+        return events_table(self._engine, since, rows)
+
+    @property
+    def oldest_retained_seq(self) -> int:
+        """The seq of the oldest event still held (events below it were released)."""
+        return self._engine.oldest_retained_seq
 
     @property
     def next_seq(self) -> int:
@@ -291,7 +346,7 @@ class Simulation:
     def release_events_before(self, seq: int) -> None:
         """Frees retained events below ``seq`` (long runs drain events as they go); asking
         for them later raises ``SimulationError``."""
-        self._engine.release_events_before(seq)
+        self._engine.release_events_before(_count("seq", seq))
 
     def checkpoint(self) -> bytes:
         """The complete state between ticks."""
@@ -312,7 +367,10 @@ class Simulation:
         overrides must be those of the checkpointed run (the config hash is checked)."""
         sc = _as_scenario(scenario)
         config_json, _ = engine_config(sc, seed=seed, days=days, policies=policies, params=params)
-        return cls._from_engine(sc, config_json, _core.Engine.restore(config_json, data))
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise ArgumentError(f"a checkpoint is bytes, not {type(data).__name__}")
+        engine = _with_policy_files(config_json, lambda: _core.Engine.restore(config_json, data))
+        return cls._from_engine(sc, config_json, engine)
 
     def set_policy(
         self,
@@ -322,16 +380,80 @@ class Simulation:
     ) -> None:
         """Replace an agent's policy from the next tick (a reference or a document)."""
         base = self.scenario.base_dir
+        if not isinstance(policy, str | Mapping):
+            raise ArgumentError(
+                "a policy is a reference (str) or a document (mapping), "
+                f"not {type(policy).__name__}"
+            )
+        overrides = _params(f"the parameters for agent `{agent_id}`", params or {})
         ref: PolicyRef = (
             policy if isinstance(policy, str) else cast(dict[str, JsonValue], dict(policy))
         )
-        resolved = resolve_policy(ref, base)
+        files: list[Path] = []
+        resolved = resolve_policy(ref, base, files=files)
         payload = {
             "document": resolved.document,
-            "parameters": {**resolved.parameters, **dict(params or {})},
+            "parameters": {**resolved.parameters, **overrides},
             "source": resolved.source,
         }
-        self._engine.set_policy(agent_id, json.dumps(payload))
+        try:
+            self._engine.set_policy(agent_id, json.dumps(payload, allow_nan=False))
+        except PolicyError as exc:
+            if exc.file is None:
+                exc.file = resolved.source
+            raise
+        self.input_files.extend(str(f) for f in files if str(f) not in self.input_files)
+
+
+def _params(what: str, values: object) -> dict[str, float]:
+    """Parameter overrides ``{name: number}``; :class:`ArgumentError` for anything else."""
+    if not isinstance(values, Mapping):
+        raise ArgumentError(f"{what} are a mapping {{name: number}}, not {type(values).__name__}")
+    out: dict[str, float] = {}
+    for name, value in values.items():
+        if not isinstance(name, str):
+            raise ArgumentError(f"{what}: a parameter name is a string, found {name!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ArgumentError(f"{what}: `{name}` must be a number, found {value!r}")
+        if not math.isfinite(float(value)):
+            raise ArgumentError(f"{what}: `{name}` must be a finite number, found {value!r}")
+        out[name] = float(value)
+    return out
+
+
+def _input_files(scenario: Scenario, policy_files: list[Path]) -> list[str]:
+    """The files a run reads: the scenario and its policy files (no output may overwrite them)."""
+    files = [] if scenario.source is None else [str(scenario.source)]
+    for path in policy_files:
+        if str(path) not in files:
+            files.append(str(path))
+    return files
+
+
+def _policy_sources(config_json: str) -> dict[str, str]:
+    """The policy source of each agent's initial policy in an engine config."""
+    config = json.loads(config_json)
+    out: dict[str, str] = {}
+    for agent in config.get("agents", []):
+        policy = agent.get("policy") if isinstance(agent, dict) else None
+        if isinstance(policy, dict) and isinstance(policy.get("source"), str):
+            out[str(agent.get("id"))] = policy["source"]
+    return out
+
+
+def _with_policy_files(config_json: str, build: Callable[[], _core.Engine]) -> _core.Engine:
+    """``build()``, with a policy rejected by the engine (e.g. an override it does not declare)
+    named by the policy's source when the error does not say it."""
+    try:
+        return build()
+    except PolicyError as exc:
+        if exc.file is None and exc.agent_id is not None:
+            exc.file = _policy_sources(config_json).get(exc.agent_id)
+        raise
+
+
+def _new_engine(config_json: str) -> _core.Engine:
+    return _with_policy_files(config_json, lambda: _core.Engine(config_json))
 
 
 def run_many(
@@ -345,20 +467,18 @@ def run_many(
     ``{"policies": {agent: ref}, "params": {agent: {name: value}}}`` or ``None``. A failed run
     leaves its exception in its slot instead of stopping the others."""
     sc = _as_scenario(scenario)
+    seeds = [_count("a seed", seed) for seed in seeds]
+    if threads is not None:
+        _count("threads", threads, 4096)
     if overrides is not None and len(overrides) != len(seeds):
-        raise ValueError("overrides needs one entry per seed")
+        raise ArgumentError(
+            f"overrides needs one entry per seed: {len(seeds)} seeds, {len(overrides)} overrides"
+        )
     configs = []
     arrivals = []
     for i, seed in enumerate(seeds):
-        ov = (overrides[i] if overrides is not None else None) or {}
-        policies = ov.get("policies")
-        params = ov.get("params")
-        config_json, _ = engine_config(
-            sc,
-            seed=seed,
-            policies=policies if isinstance(policies, Mapping) else None,
-            params=params if isinstance(params, Mapping) else None,
-        )
+        policies, params = _override(i, overrides[i] if overrides is not None else None)
+        config_json, _ = engine_config(sc, seed=seed, policies=policies, params=params)
         configs.append(config_json)
         records, _ = generated_arrivals(sc, json.loads(config_json))
         arrivals.append(records_json(records))
@@ -379,3 +499,33 @@ def run_many(
         else:
             out.append(value if isinstance(value, PaysimError) else SimulationError(str(value)))
     return out
+
+
+def _override(
+    index: int, override: Mapping[str, object] | None
+) -> tuple[Mapping[str, object] | None, dict[str, dict[str, float]] | None]:
+    """The policies and params of one ``run_many`` override, checked: unknown keys and values of
+    the wrong shape are :class:`ArgumentError` naming the entry."""
+    if override is None:
+        return None, None
+    where = f"overrides[{index}]"
+    if not isinstance(override, Mapping):
+        raise ArgumentError(f"{where} must be a mapping or None, not {type(override).__name__}")
+    for key in override:
+        if key not in OVERRIDE_KEYS:
+            hint = did_you_mean(str(key), list(OVERRIDE_KEYS))
+            raise ArgumentError(
+                f"{where} has the unknown key {key!r}; expected "
+                + " or ".join(f"`{k}`" for k in OVERRIDE_KEYS)
+                + (f" ({hint})" if hint else "")
+            )
+    policies = override.get("policies")
+    if policies is not None and not isinstance(policies, Mapping):
+        raise ArgumentError(f"{where}['policies'] must be a mapping {{agent: policy}}")
+    raw = override.get("params")
+    params: dict[str, dict[str, float]] | None = None
+    if raw is not None:
+        if not isinstance(raw, Mapping):
+            raise ArgumentError(f"{where}['params'] must be a mapping {{agent: {{name: value}}}}")
+        params = {str(a): _params(f"{where}['params'][{a!r}]", v) for a, v in raw.items()}
+    return policies, params

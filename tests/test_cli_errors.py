@@ -143,13 +143,15 @@ def test_unknown_sink_names_the_known_ones() -> None:
     for needle in ("unknown sink `jsnol`", "`console`", "`jsonl`", "did you mean `jsonl`?"):
         assert needle in flat(result.stderr)
     result = invoke("run", DEMO, "--sink", "jsonl:file=x.jsonl")
-    assert result.exit_code == 2 and "takes `path`" in flat(result.stderr)
+    assert result.exit_code == 2 and "takes `overwrite`, `path`" in flat(result.stderr)
 
 
 def test_invalid_policy_file_exits_2_naming_the_file_and_the_path() -> None:
     result = invoke("run", DEMO, "--policy", f"BANK_A={BAD_POLICY}")
     assert result.exit_code == 2
-    assert f"{BAD_POLICY} at /: a policy document must be a JSON object" in result.stderr
+    # The engine's validator judges it, as `validate-policy` does: file, pointer, message.
+    assert f"invalid policy: {BAD_POLICY}: 1 error" in result.stderr
+    assert "at /: a policy document must be an object, not a list" in result.stderr
     _no_traceback(result.stdout, result.stderr)
 
 

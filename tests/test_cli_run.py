@@ -43,7 +43,7 @@ def test_summary_format_is_a_table_per_agent_with_totals() -> None:
     result = invoke("run", DEMO)
     assert result.exit_code == 0
     out = result.stdout
-    for needle in ("Run summary", "BANK_A", "BANK_B", "BANK_C", "Total", "total cost", "4,062.70"):
+    for needle in ("Run summary", "BANK_A", "BANK_B", "BANK_C", "Total", "total cost", "4,266.22"):
         assert needle in out
     assert result.stderr == ""  # no progress bar and no messages when stderr is not a terminal
 

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import paysim
+from tests import castro_model
 from tests.cli_support import SCENARIOS, balances_from_events, invoke, jsonl
 
 CASTRO = SCENARIOS / "castro_2period.yaml"
@@ -45,43 +46,65 @@ def _totals(summary: dict[str, object]) -> dict[str, int | float]:
 
 
 def test_castro_equilibrium_costs() -> None:
+    # The paper's equilibrium (ℓA = 0, ℓB = 0.20·B): every demand is paid when due, and only
+    # B pays, for the liquidity it brings in: 20,000 at 500 bps per tick over 2 ticks.
     s = _summary(CASTRO)
     t = _totals(s)
-    assert t["arrivals"] == t["settled"] == 6 and t["unsettled"] == 0
-    # Only B brings liquidity in: 20,000 at 500 bps per tick = 1,000 per tick, over 4 ticks.
-    assert _cost(s, "BANK_A") == 0 and _cost(s, "BANK_B") == 4000
+    assert t["arrivals"] == t["settled"] == 7 and t["unsettled"] == 0
+    assert _cost(s, "BANK_A") == 0 and _cost(s, "BANK_B") == 2_000
     costs = _agents(s)["BANK_B"]["costs"]
-    assert isinstance(costs, dict) and costs["liquidity"] == 4000
-    # Both days are identical.
-    days = [r for r in _events(CASTRO) if r["event_type"] == "EndOfDay"]
-    assert [r["details"]["day_cost"] for r in days] == [2000, 2000]  # type: ignore[index]
+    assert isinstance(costs, dict) and costs["liquidity"] == 2_000
+    # Every payment settles in its own period; deferred crediting makes what B sends in
+    # period 1 usable by A only in period 2, where it pays A's three payments.
+    rows = _events(CASTRO)
+    settled = [
+        (r["tick"], r["agent_id"]) for r in rows if r["event_type"] == "RtgsImmediateSettlement"
+    ]
+    assert settled == [(0, "BANK_B")] * 3 + [(1, "BANK_A")] * 3 + [(1, "BANK_B")]
+    credits = [
+        (r["tick"], r["agent_id"], r["amount"])
+        for r in rows
+        if r["event_type"] == "DeferredCreditApplied"
+    ]
+    assert credits == [(0, "BANK_A", 15_000), (1, "BANK_A", 5_000), (1, "BANK_B", 15_000)]
 
 
 def test_castro_no_bank_gains_by_deviating() -> None:
-    grid = [round(0.05 * i, 2) for i in range(21)]
-    for agent, other, best in (("BANK_A", "BANK_B", 0.0), ("BANK_B", "BANK_A", 0.2)):
-        fixed = {"BANK_A": 0.0, "BANK_B": 0.2}[other]
-        overrides: list[dict[str, object] | None] = [
-            {
-                "params": {
-                    agent: {"initial_liquidity_fraction": f},
-                    other: {"initial_liquidity_fraction": fixed},
-                }
-            }
-            for f in grid
-        ]
-        results = paysim.run_many(CASTRO, [1] * len(grid), overrides=overrides)
-        costs = {f: _cost(r, agent) for f, r in zip(grid, results, strict=True)}  # type: ignore[arg-type]
-        assert min(costs, key=lambda f: costs[f]) == best
-        assert all(costs[f] > costs[best] for f in grid if f != best)
+    # Each bank's cost over the whole grid, the other at its equilibrium choice: the
+    # equilibrium choice is the unique minimum, as the closed form says (tests/test_castro.py
+    # checks every cell).
+    grid = range(castro_model.GRID + 1)
+    deviations: list[tuple[castro_model.BankId, int]] = [("A", 4), ("B", 0)]
+    for bank, other_k in deviations:
+        cells = [(k, other_k) if bank == "A" else (other_k, k) for k in grid]
+        overrides: list[dict[str, object] | None] = [castro_model.overrides(*c) for c in cells]
+        results = paysim.run_many(CASTRO, [1] * len(cells), overrides=overrides)
+        agent = castro_model.AGENT_IDS[bank]
+        summaries = [r for r in results if isinstance(r, dict)]
+        assert len(summaries) == len(cells), results
+        costs = [_cost(r, agent) for r in summaries]
+        best = {"A": 0, "B": 4}[bank]
+        assert costs.index(min(costs)) == best
+        assert all(c > costs[best] for k, c in enumerate(costs) if k != best)
 
 
 def test_castro_underfunded_b_pays_delay_and_end_of_day_borrowing() -> None:
+    # B brings in 0.10 (10,000): it sends 2 of its 3 period-1 payments, delays 5,000
+    # (0.2 × 5,000 = 1,000), and at the close still owes 10,000 (0.4 × 10,000 = 4,000); its
+    # liquidity costs 0.1 × 10,000 = 1,000. A received only 10,000 in period 1 and cannot pay
+    # 5,000 of its 15,000: 0.4 × 5,000 = 2,000 of end-of-day borrowing.
     s = _summary(CASTRO, "--param", "BANK_B.initial_liquidity_fraction=0.1")
-    costs = _agents(s)["BANK_B"]["costs"]
-    assert isinstance(costs, dict)
-    assert costs["delay"] > 0 and costs["eod_penalty"] > 0
-    assert _cost(s, "BANK_B") > 4000
+    b = _agents(s)["BANK_B"]["costs"]
+    a = _agents(s)["BANK_A"]["costs"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    assert (b["liquidity"], b["delay"], b["eod_penalty"], b["total"]) == (
+        1_000,
+        1_000,
+        4_000,
+        6_000,
+    )
+    assert (a["liquidity"], a["delay"], a["eod_penalty"], a["total"]) == (0, 0, 2_000, 2_000)
+    assert _totals(s)["unsettled"] == 3
 
 
 def test_gridlock_is_resolved_by_the_lsm_and_only_by_it(tmp_path: Path) -> None:

@@ -92,13 +92,14 @@ def test_a_plugin_sink_receives_the_whole_run_through_the_cli(
     kinds = [kind for kind, _ in rec.calls]
     assert kinds[0] == "open" and kinds[-1] == "close"
     days = [payload for kind, payload in rec.calls if kind == "day"]
-    assert [d for d, _ in days] == [0, 1]
-    assert all(s["cost"] == 2000 and s["settled"] == 3 for _, s in days)
+    # castro_2period.yaml is one day: 7 payments settle, B's liquidity costs 2,000.
+    assert [d for d, _ in days] == [0]
+    assert all(s["cost"] == 2000 and s["settled"] == 7 for _, s in days)
     info = rec.calls[0][1]
     assert info["agents"] == ["BANK_A", "BANK_B"] and info["ticks_per_day"] == 2
     seqs = [s for kind, payload in rec.calls if kind == "events" for s in payload]
     assert seqs == list(range(len(seqs)))
-    assert rec.calls[-1][1]["totals"]["settled"] == 6
+    assert rec.calls[-1][1]["totals"]["settled"] == 7
 
 
 def test_driver_batches_are_bounded_and_events_are_released() -> None:

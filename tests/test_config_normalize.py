@@ -529,9 +529,12 @@ def scenarios(draw: st.DrawFn) -> dict[str, object]:
     agents = []
     for me in ids:
         others = [i for i in ids if i != me]
-        agent: dict[str, object] = {"id": me, "opening_balance": draw(st.integers(-(10**9), 10**9))}
-        if draw(st.booleans()):
-            agent["unsecured_cap"] = draw(money)
+        cap = draw(money) if draw(st.booleans()) else None
+        # A negative opening balance only within the overdraft limit (SCENARIO.md).
+        opening = draw(st.integers(-(cap or 0), 10**9))
+        agent: dict[str, object] = {"id": me, "opening_balance": opening}
+        if cap is not None:
+            agent["unsecured_cap"] = cap
             agent["liquidity_pool"] = draw(money)
         policy = draw(st.sampled_from(["fifo", "deadline", "form", "inline", "simple"]))
         if policy == "form":

@@ -23,6 +23,7 @@ fn raise(py: Python<'_>, class: &str, message: String, kwargs: &[(&str, Option<S
 pub fn raise_policy(
     py: Python<'_>,
     message: String,
+    agent: Option<&str>,
     problems: &[paysim_core::policy_rt::PolicyProblem],
 ) -> PyErr {
     let build = || -> PyResult<PyErr> {
@@ -39,6 +40,7 @@ pub fn raise_policy(
         }
         let kw = PyDict::new(py);
         kw.set_item("problems", list)?;
+        kw.set_item("agent_id", agent)?;
         Ok(PyErr::from_value(cls.call((message,), Some(&kw))?))
     };
     build().unwrap_or_else(|e| e)
@@ -63,7 +65,12 @@ pub fn to_py(py: Python<'_>, e: EngineError) -> PyErr {
             agent,
             message,
             problems,
-        } => raise_policy(py, format!("agent `{agent}`: {message}"), &problems),
+        } => raise_policy(
+            py,
+            format!("agent `{agent}`: {message}"),
+            Some(&agent),
+            &problems,
+        ),
         EngineError::PolicyEvaluation(f) => with_tick(
             py,
             f.tick,

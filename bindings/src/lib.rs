@@ -2,12 +2,15 @@
 //!
 //! Method bodies only convert and delegate. Conversion lives here and in `errors.rs` (the one
 //! mapping to `paysim.exceptions`); engine work runs with the GIL released and inside
-//! `catch_unwind`, so a bug cannot take the interpreter down.
+//! `catch_unwind`, so a bug cannot take the interpreter down. Long runs go in slices of at most
+//! [`SLICE`] of wall time, with the GIL taken back between slices to look at pending signals, so
+//! Ctrl-C stops `run`/`run_until` between two ticks within a fraction of a second.
 
 mod errors;
 mod policy;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
 use paysim_core::engine::InjectRecord;
 use paysim_core::events::{I64Column, Utf8Column};
@@ -60,6 +63,30 @@ fn detached<T: Send>(
         Ok(Err(e)) => Err(errors::to_py(py, e)),
         Err(panic) => Err(errors::panic_to_py(panic)),
     }
+}
+
+/// Longest stretch of engine work between two looks at pending signals (Ctrl-C).
+const SLICE: Duration = Duration::from_millis(50);
+/// Ticks run between two looks at the clock (an empty tick takes about a microsecond).
+const TICKS_PER_CLOCK_CHECK: u32 = 64;
+
+/// Runs `engine` until `current_tick == target` (clamped to the end), in slices of about
+/// [`SLICE`] with the GIL released; between slices, pending signals are handled, so a
+/// `KeyboardInterrupt` (or any error a signal handler raises) stops the run between two ticks.
+fn run_interruptibly(py: Python<'_>, engine: &mut Engine, target: u32) -> PyResult<()> {
+    let target = target.min(engine.total_ticks());
+    while engine.current_tick() < target {
+        detached(py, || {
+            let start = Instant::now();
+            while engine.current_tick() < target && start.elapsed() < SLICE {
+                let step = target.min(engine.current_tick().saturating_add(TICKS_PER_CLOCK_CHECK));
+                engine.run_until(step)?;
+            }
+            Ok(())
+        })?;
+        py.check_signals()?;
+    }
+    Ok(())
 }
 
 type Buffers<'py> = (
@@ -118,13 +145,12 @@ impl PyEngine {
     }
 
     fn run(&mut self, py: Python<'_>) -> PyResult<()> {
-        let engine = &mut self.inner;
-        detached(py, || engine.run())
+        let end = self.inner.total_ticks();
+        run_interruptibly(py, &mut self.inner, end)
     }
 
     fn run_until(&mut self, py: Python<'_>, tick: u32) -> PyResult<()> {
-        let engine = &mut self.inner;
-        detached(py, || engine.run_until(tick))
+        run_interruptibly(py, &mut self.inner, tick)
     }
 
     #[getter]
@@ -150,6 +176,12 @@ impl PyEngine {
     #[getter]
     fn next_seq(&self) -> u64 {
         self.inner.events().next_seq()
+    }
+
+    /// The seq of the oldest event still held (events below it were released).
+    #[getter]
+    fn oldest_retained_seq(&self) -> u64 {
+        self.inner.events().oldest_retained()
     }
 
     fn agent_ids(&self) -> Vec<String> {
@@ -250,8 +282,12 @@ impl PyEngine {
 
     /// Replaces an agent's policy between ticks (`{document, parameters, source}` JSON).
     fn set_policy(&mut self, py: Python<'_>, agent_id: &str, policy_json: &str) -> PyResult<()> {
-        let policy: paysim_core::config::PolicyCfg =
-            serde_json::from_str(policy_json).map_err(|e| {
+        // Read as the engine config is read: a valid policy may nest deeper than serde_json's
+        // default recursion limit.
+        let policy: paysim_core::config::PolicyCfg = paysim_core::config::parse_value(policy_json)
+            .map_err(|e| e.message)
+            .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+            .map_err(|e| {
                 errors::to_py(
                     py,
                     EngineError::Policy {

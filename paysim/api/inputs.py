@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-import yaml
 from pydantic import JsonValue
 
 from paysim.api.errors import ApiError
 from paysim.api.settings import ApiSettings
 from paysim.config import PolicyRef, ResolvedPolicy, Scenario, ScenarioWarning, normalize
-from paysim.config import loader as _loader
+from paysim.config.loader import parse_text_with_lines, validate_parsed
 from paysim.config.models import (
     AgentArrivalRateChange,
     CustomTransactionArrival,
@@ -74,42 +73,6 @@ def check_size(data: object, max_nodes: int, max_depth: int = 64) -> None:
             stack.extend((v, depth + 1) for v in value)
 
 
-def check_yaml_size(text: str, max_nodes: int, max_depth: int = 64) -> None:
-    """:func:`check_size` for YAML text, on the composed node graph: the loader's own walks
-    (line numbers, construction) would already expand aliases."""
-    try:
-        loader = yaml.SafeLoader(text)
-    except yaml.YAMLError:
-        return  # unreadable (a control character): reported by parse_scenario
-    try:
-        root = loader.get_single_node()
-    except yaml.YAMLError:
-        return  # malformed: the loader reports it in its own words
-    except RecursionError:
-        raise _limit(f"the scenario is nested more than {max_depth} levels deep", "") from None
-    finally:
-        loader.dispose()
-    budget = max_nodes
-    stack: list[tuple[yaml.Node, int]] = [] if root is None else [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise _limit(
-                f"the scenario has more than {max_nodes} values (YAML aliases expanded); "
-                "this server accepts at most that many",
-                "",
-            )
-        if depth > max_depth:
-            raise _limit(f"the scenario is nested more than {max_depth} levels deep", "")
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
-
-
 def parse_scenario(
     value: str | Mapping[str, object],
     *,
@@ -119,20 +82,15 @@ def parse_scenario(
 ) -> tuple[Scenario, list[str]]:
     """A validated scenario from text (YAML or JSON) or an already-parsed object, and the
     warnings its loading raised."""
-    if isinstance(value, str):
-        check_yaml_size(value, settings.max_nodes)
-        try:
-            data, lines = _loader._parse_yaml(value, source)
-        except yaml.YAMLError as exc:
-            # The loader builds its YAML reader outside its own error handling, so a text with
-            # a control character escapes it (paysim run shows it as a bug); same words here.
-            raise ScenarioError(f"malformed YAML: {exc}", file=source) from None
-    else:
-        data, lines = value, {}
-    check_size(data, settings.max_nodes)
     with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScenarioWarning)
-        scenario = _loader._validate(data, source=source, base_dir=base_dir, lines=lines)
+        if isinstance(value, str):
+            # The loader's reader bounds aliases, depth and size itself (no recursion).
+            data, lines = parse_text_with_lines(value, source=source)
+        else:
+            data, lines = value, None
+        check_size(data, settings.max_nodes)
+        scenario = validate_parsed(data, source=source, base_dir=base_dir, lines=lines)
     notes = [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
     return scenario, notes
 

@@ -3,22 +3,26 @@
 Each turns the strings Typer collected into the values the library takes and raises
 :class:`typer.BadParameter` naming the option and the offending text, so bad syntax is a usage
 error (exit 2) reported by Click in its usual form. They do no domain checks: whether an agent
-or a parameter exists is for the library to say, with its own suggestions.
+or a parameter exists is for the library to say, with its own suggestions. The one check of
+form beyond syntax is the payment id of ``--filter-tx``, whose shape the engine fixes.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
 import typer
 
-from paysim import _core
-from paysim.config.suggest import did_you_mean
-from paysim.sinks import EventFilter
+if TYPE_CHECKING:
+    from paysim.sinks import EventFilter
 
 _INT = re.compile(r"[+-]?\d+")
 _RANGE = re.compile(r"(\d+)?-(\d+)?|(\d+)")
+# The engine's payment ids (core/src/state.rs): `tx_` and at least 8 digits; a split piece adds
+# `.N` with N in 1..255.
+_TX_ID = re.compile(r"tx_\d{8,}(?:\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-5]))?")
 
 
 def parse_policies(values: list[str]) -> dict[str, str]:
@@ -96,6 +100,10 @@ def parse_filter(
     event_types: str | None, agent: str | None, tx: str | None, tick_range: str | None
 ) -> EventFilter:
     """The event filter of the ``--filter-*`` options (an inactive one when none is given)."""
+    from paysim import _core
+    from paysim.config.suggest import did_you_mean
+    from paysim.sinks import EventFilter
+
     types = None
     if event_types is not None:
         types = [t.strip() for t in event_types.split(",") if t.strip()]
@@ -111,6 +119,15 @@ def parse_filter(
                     f"unknown event type `{t}`" + (f"; {hint}" if hint else ""),
                     param_hint="'--filter-event-type'",
                 )
+    if tx is not None and not _TX_ID.fullmatch(tx.strip()):
+        raise typer.BadParameter(
+            f"expected a payment id such as tx_00000042 (or tx_00000042.1 for a split piece), "
+            f"found {tx!r}",
+            param_hint="'--filter-tx'",
+        )
     return EventFilter.of(
-        event_types=types, agent=agent, tx=tx, tick_range=parse_tick_range(tick_range)
+        event_types=types,
+        agent=agent,
+        tx=None if tx is None else tx.strip(),
+        tick_range=parse_tick_range(tick_range),
     )

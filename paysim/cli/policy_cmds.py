@@ -1,18 +1,22 @@
 """``paysim validate-policy`` and ``paysim policy-schema``: thin shells over the engine's
-policy validator and registry (INTERFACES.md §1, POLICY_DSL.md §8.3 and §12)."""
+policy validator and registry (INTERFACES.md §1, POLICY_DSL.md §8.3 and §12).
 
-from __future__ import annotations
+``validate-policy`` reads files through :mod:`paysim.policy.loader`, the reader every run uses,
+so a file it calls valid is one a run accepts, and the reverse."""
 
 import json
+import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paysim import _core
+from paysim.cli.errors import DebugOption, debug_requested
 from paysim.exceptions import PaysimError
-from paysim.policy import ValidationReport, validate_policy
+
+if TYPE_CHECKING:
+    from paysim.policy import ValidationReport
 
 
 class ReportFormat(StrEnum):
@@ -42,6 +46,7 @@ class Section(StrEnum):
 
 
 def validate_policy_cmd(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Policy documents (JSON) to validate.")],
     output_format: Annotated[
         ReportFormat, typer.Option("--format", help="text (one line per problem) or json.")
@@ -51,17 +56,22 @@ def validate_policy_cmd(
         typer.Option("--scenario", help="Also check against this scenario's settings."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Validate policy documents with the engine's validator.
 
     Exit 0 when all are valid, 1 when any is invalid, 2 when a file cannot be read.
     """
+    from paysim.policy import validate_policy
+
     reports: list[ValidationReport] = []
     code = 0
     for path in files:
         try:
             report = validate_policy(path, scenario=scenario)
         except PaysimError as exc:
+            if debug_requested(ctx):
+                traceback.print_exc()
             typer.echo(f"error: {exc}", err=True)
             code = 2
             continue
@@ -90,11 +100,14 @@ def policy_schema_cmd(
     output: Annotated[
         Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
     ] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Document the policy language from the engine's registry.
 
     Generated from the registry the validator uses, so the two cannot disagree.
     """
+    from paysim import _core
+
     text = _core.policy_registry(
         output_format.value,
         None if tree is None else tree.value,
@@ -103,7 +116,11 @@ def policy_schema_cmd(
     if output is None:
         typer.echo(text.rstrip("\n"))
     else:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        from paysim.outputs import atomic_text
+
+        # The user named this file as the output: replacing it is what was asked, atomically.
+        with atomic_text(output, overwrite=True, what="--output") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
 
 
 def register(app: typer.Typer) -> None:

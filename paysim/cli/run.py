@@ -5,36 +5,37 @@ overrides) and a list of sinks, and :func:`paysim.sinks.run_with_sinks` does the
 output goes through a sink: ``--format`` picks the sink that writes stdout (``console`` for
 ``summary``, ``verbose`` and ``json``; ``jsonl`` for ``events``), ``--sink`` adds more. Errors are
 not handled here: :class:`paysim.cli.errors.PaysimGroup` maps them to messages and exit codes.
+
+Standard output belongs to ``--format``: an extra sink that would write there too (``--sink
+jsonl`` without a path, ``--sink console`` on stdout) is refused, so ``--format json`` stays
+exactly one JSON object and ``--format events`` exactly the event lines.
+
+Unknown ids in the filters are errors: ``--filter-agent`` is checked against the scenario before
+the run; ``--filter-tx`` is checked for its form before the run, and, since payment ids exist
+only once the run made them, checked after the run against the events it produced (exit 2 and a
+message saying which payments the run had).
+
+Heavy modules (the simulation, pydantic, pyarrow, rich) are imported inside the functions, so
+building the command line stays cheap (see :mod:`paysim.cli.main`).
 """
 
-from __future__ import annotations
-
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paysim.cli.errors import DebugOption
-from paysim.cli.parsing import parse_filter, parse_params, parse_policies
-from paysim.cli.progress import progress_bar, wanted
-from paysim.config import ScenarioWarning
-from paysim.exceptions import ScenarioError
-from paysim.hookspecs import OutputSink
-from paysim.simulation import Simulation
-from paysim.sinks import (
-    ConsoleSink,
-    EventFilter,
-    FilteredSink,
-    JsonlSink,
-    SinkError,
-    create_sink,
-    parse_sink_spec,
-    run_with_sinks,
-)
+from paysim.exceptions import ArgumentError, PolicyError, ScenarioError
+
+if TYPE_CHECKING:
+    from paysim.hookspecs import OutputSink
+    from paysim.simulation import Simulation
+    from paysim.sinks import EventFilter
 
 
 class OutputFormat(StrEnum):
@@ -46,8 +47,10 @@ class OutputFormat(StrEnum):
     events = "events"
 
 
-def format_sink(output_format: OutputFormat, event_filter: EventFilter) -> OutputSink:
+def format_sink(output_format: OutputFormat, event_filter: "EventFilter") -> "OutputSink":
     """The sink that writes stdout for ``--format``; filters apply to verbose and events."""
+    from paysim.sinks import ConsoleSink, FilteredSink, JsonlSink
+
     if output_format is OutputFormat.events:
         return FilteredSink(JsonlSink(), event_filter)
     if output_format is OutputFormat.verbose:
@@ -55,22 +58,86 @@ def format_sink(output_format: OutputFormat, event_filter: EventFilter) -> Outpu
     return ConsoleSink(mode=output_format.value)
 
 
-def extra_sinks(specs: list[str]) -> list[OutputSink]:
-    """The ``--sink NAME[:key=value,...]`` sinks, built through the plugin registry."""
+def extra_sinks(specs: list[str], output_format: OutputFormat) -> list["OutputSink"]:
+    """The ``--sink NAME[:key=value,...]`` sinks, built through the plugin registry. A sink that
+    would write to standard output, which ``--format`` owns, is refused, and so are two sinks
+    writing the same file."""
+    from paysim.sinks import SinkError, create_sink, parse_sink_spec
+
     sinks = []
+    paths: dict[str, str] = {}
     for spec in specs:
         try:
             name, options = parse_sink_spec(spec)
-            sinks.append(create_sink(name, options))
+            sink = create_sink(name, options)
         except SinkError as exc:
             raise typer.BadParameter(str(exc), param_hint="'--sink'") from None
+        if getattr(sink, "uses_stdout", False):
+            raise typer.BadParameter(
+                f"sink `{name}` would write to standard output, which --format "
+                f"{output_format.value} already fills; give it a file "
+                f"(e.g. --sink {name}:path=events.jsonl)"
+                + (" or use --format events" if name == "jsonl" else ""),
+                param_hint="'--sink'",
+            )
+        path = getattr(sink, "path", None)
+        if isinstance(path, str):
+            key = str(Path(path).resolve())
+            if key in paths:
+                raise typer.BadParameter(
+                    f"{spec!r} writes the same file as {paths[key]!r}", param_hint="'--sink'"
+                )
+            paths[key] = spec
+        sinks.append(sink)
     return sinks
+
+
+def check_filter_agent(agent: str | None, sim: "Simulation") -> None:
+    """An unknown ``--filter-agent`` is a usage error naming the scenario's agents."""
+    if agent is None:
+        return
+    from paysim.config.suggest import did_you_mean
+
+    ids = [a.id for a in sim.scenario.agents]
+    if agent not in ids:
+        hint = did_you_mean(agent, ids)
+        raise typer.BadParameter(
+            f"no agent `{agent}` in the scenario; its agents are "
+            + ", ".join(f"`{a}`" for a in ids[:10])
+            + (", ..." if len(ids) > 10 else "")
+            + (f" ({hint})" if hint else ""),
+            param_hint="'--filter-agent'",
+        )
+
+
+def check_filter_tx(tx: str | None, stdout_sink: "OutputSink") -> None:
+    """After the run: a ``--filter-tx`` that no event concerned names no payment of the run."""
+    if tx is None or getattr(stdout_sink, "tx_seen", True):
+        return
+    last = getattr(stdout_sink, "last_tx", None)
+    had = f"its payment ids run up to {last}" if last else "it had no payments"
+    raise ArgumentError(f"--filter-tx: no payment `{tx}` in this run ({had})")
+
+
+def check_scenario_path(path: Path) -> None:
+    """A scenario path that exists but is no regular file (a directory, a FIFO, a device) cannot
+    be read as a scenario: :class:`ScenarioError` (exit 2) rather than a read that never ends."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreachable: the loader says so, naming the file
+    if stat.S_ISDIR(mode):
+        raise ScenarioError("cannot read the scenario file: Is a directory", file=str(path))
+    if not stat.S_ISREG(mode):
+        raise ScenarioError("cannot read the scenario file: not a regular file", file=str(path))
 
 
 @contextmanager
 def scenario_messages(quiet: bool, scenario: Path) -> Iterator[list[str]]:
     """Collects loader warnings (printed by the caller unless ``--quiet``) and names the
     scenario file in errors that come back from the engine without one."""
+    from paysim.config import ScenarioWarning
+
     collected: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ScenarioWarning)
@@ -79,6 +146,12 @@ def scenario_messages(quiet: bool, scenario: Path) -> Iterator[list[str]]:
         except ScenarioError as exc:
             if exc.file is None:
                 exc.file = str(scenario)
+            raise
+        except PolicyError as exc:
+            from paysim.policy.loader import INLINE
+
+            if exc.file == INLINE:
+                exc.file = f"{scenario} (an inline policy)"
             raise
     collected[:0] = [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
     if not quiet:
@@ -150,15 +223,23 @@ def run(
 ) -> None:
     """Run a scenario to the end.
 
-    Filters apply to [bold]--format verbose[/] and [bold]events[/].
+    Filters apply to --format verbose and events.
     """
+    from paysim.cli.parsing import parse_filter, parse_params, parse_policies
+    from paysim.cli.progress import progress_bar, wanted
+    from paysim.simulation import Simulation
+    from paysim.sinks import JsonlSink, run_with_sinks
+
     policies = parse_policies(policy or [])
     params = parse_params(param or [])
     event_filter = parse_filter(filter_event_type, filter_agent, filter_tx, filter_tick_range)
-    sinks = [format_sink(output_format, event_filter), *extra_sinks(sink or [])]
+    stdout_sink = format_sink(output_format, event_filter)
+    sinks = [stdout_sink, *extra_sinks(sink or [], output_format)]
+    check_scenario_path(scenario)
     with scenario_messages(quiet, scenario) as messages:
         sim = Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
         messages.extend(sim.warnings)
+    check_filter_agent(event_filter.agent, sim)
     if event_filter.active and output_format in (OutputFormat.summary, OutputFormat.json):
         if not quiet:
             typer.echo(
@@ -171,5 +252,7 @@ def run(
         run_with_sinks(sim, sinks, on_progress=update)
     if not quiet:
         for s in sinks:
-            if isinstance(s, JsonlSink) and s.path != "-":
+            if isinstance(s, JsonlSink) and not s.uses_stdout:
                 typer.echo(f"wrote {s.events_written} events to {s.path}", err=True)
+    if streams:
+        check_filter_tx(event_filter.tx, stdout_sink)

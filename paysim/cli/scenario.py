@@ -3,28 +3,26 @@
 ``validate`` checks everything a run would check before its first tick: the file is read and
 validated (:mod:`paysim.config`), its policy references resolved and the engine built from the
 result (no tick is run). Exit codes follow ``validate-policy``: ``0`` valid, ``1`` invalid (the
-problem printed on stdout as one paragraph), ``2`` unreadable file.
+problem printed on stdout as one paragraph), ``2`` when the file cannot be read: it does not
+exist, is a directory or not a regular file (a FIFO, a device), cannot be opened, or is not UTF-8
+text (what cannot be decoded cannot be read; the loader says "cannot read" too).
 """
-
-from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from paysim.cli.errors import EXIT_INVALID, DebugOption, describe
-from paysim.cli.run import scenario_messages
-from paysim.config import canonical_schema_text
+from paysim.cli.run import check_scenario_path, scenario_messages
 from paysim.exceptions import PolicyError, ScenarioError
-from paysim.simulation import Simulation
-from paysim.sinks.render import days_text
 
 scenario_app = typer.Typer(
     name="scenario",
     help="Check scenario files and print the scenario JSON Schema.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -35,13 +33,10 @@ def validate(
     debug: DebugOption = False,
 ) -> None:
     """Check a scenario: exit 0 when valid, 1 when invalid, 2 when the file cannot be read."""
-    try:
-        scenario.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read the scenario file: {exc.strerror or type(exc).__name__}",
-            file=str(scenario),
-        ) from None
+    from paysim.simulation import Simulation
+    from paysim.sinks.render import days_text
+
+    check_readable(scenario)
     try:
         with scenario_messages(quiet, scenario) as messages:
             sim = Simulation(str(scenario))
@@ -58,6 +53,23 @@ def validate(
     )
 
 
+def check_readable(path: Path) -> None:
+    """:class:`ScenarioError` (exit 2) unless ``path`` is a regular file holding UTF-8 text."""
+
+    def fail(reason: str) -> NoReturn:
+        raise ScenarioError(f"cannot read the scenario file: {reason}", file=str(path))
+
+    check_scenario_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(exc.strerror or type(exc).__name__)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(f"not UTF-8 text (undecodable byte at offset {exc.start})")
+
+
 @scenario_app.command("schema")
 def schema(
     output: Annotated[
@@ -67,9 +79,15 @@ def schema(
     debug: DebugOption = False,
 ) -> None:
     """Print the JSON Schema of scenario files (draft 2020-12)."""
+    from paysim.config import canonical_schema_text
+
     text = canonical_schema_text()
     if output is None:
         sys.stdout.write(text)
         return
-    output.write_text(text, encoding="utf-8")
+    from paysim.outputs import atomic_text
+
+    # The user named this file as the output: replacing it is what was asked, atomically.
+    with atomic_text(output, overwrite=True, what="--output") as handle:
+        handle.write(text)
     typer.echo(f"wrote {output}", err=True)

@@ -6,8 +6,6 @@ A thin shell: the options become :class:`paysim.api.ApiSettings`, and uvicorn se
 without a token.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -7,20 +7,20 @@ value *as written in the file* (short forms, aliases and top-level settlement ke
 back), a one-paragraph message saying what was expected and what was found, the YAML line, and a
 suggestion when there is one.
 
-YAML is read with a :class:`yaml.SafeLoader` subclass that differs in two ways, both to avoid
-silent surprises: duplicate keys are an error (PyYAML would keep the last one), and exponent
-floats without a dot (``1e-4``) are numbers as in YAML 1.2 and JSON, not strings.
+Reading is bounded and strict (:mod:`paysim.config.reading`, :mod:`paysim.config.yaml12`): at
+most 16 MiB, UTF-8 only, YAML read by the YAML 1.2 core schema (``0100`` is a hundred, ``yes``
+is a word, ``1:30:00`` is text) with duplicate keys, merge keys, unbounded alias expansion and
+deep nesting refused. Line numbers are only worked out when there is an error to report, so a
+valid file is parsed once, by libyaml when PyYAML has it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -31,11 +31,27 @@ from paysim.config.models_base import (
     StrictModel,
     describe,
 )
+from paysim.config.reading import (
+    MAX_DOCUMENT_BYTES,
+    check_characters,
+    check_shape,
+    decode,
+    parse_json,
+    read_limited,
+)
+from paysim.config.simcash import simcash_notes
 from paysim.config.suggest import did_you_mean
+from paysim.config.yaml12 import Loc, TextError, line_of, parse_yaml
+from paysim.config.yaml_schema import yaml11_hint
 from paysim.exceptions import ScenarioError
 
-Loc = tuple[str | int, ...]
-LineMap = dict[Loc, tuple[int, int]]
+Lines = Callable[[Loc], "tuple[int, int] | None"]
+"""Where the value at a location is written (line, column), worked out on demand."""
+
+
+def _no_lines(loc: Loc) -> tuple[int, int] | None:
+    return None
+
 
 _MAX_LISTED = 5
 # pydantic's phrasing → "expected ..., found ..." (what was expected, then what was found).
@@ -63,28 +79,21 @@ class ScenarioWarning(UserWarning):
 def load_scenario(path: str | Path) -> Scenario:
     """Reads, validates and returns the scenario in ``path`` (YAML, or JSON for ``.json``).
 
-    Raises :class:`ScenarioError` for an unreadable file, malformed YAML/JSON, a top level that
-    is not a mapping and every invalid value; warns (:class:`ScenarioWarning`) for values that
-    load but look wrong.
+    Raises :class:`ScenarioError` for an unreadable, oversized or malformed file, a top level
+    that is not a mapping and every invalid value; warns (:class:`ScenarioWarning`) for values
+    that load but look wrong.
     """
     file = str(path)
     location = Path(path)
     try:
-        text = location.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"cannot read the scenario: expected UTF-8 text, found an undecodable byte at "
-            f"offset {exc.start}",
-            file=file,
-        ) from None
+        text = decode(read_limited(location))
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ScenarioError(f"cannot read the scenario file: {reason}", file=file) from None
-    if location.suffix.lower() == ".json":
-        data: object = _parse_json(text, file)
-        lines: LineMap = {}
-    else:
-        data, lines = _parse_yaml(text, file)
+    except TextError as exc:
+        raise _text_error(exc, file) from None
+    fmt = "json" if location.suffix.lower() == ".json" else "yaml"
+    data, lines = _parse(text, file, fmt)
     return _validate(data, source=file, base_dir=location.parent.resolve(), lines=lines)
 
 
@@ -98,14 +107,45 @@ def scenario_from_dict(
     """
     if base_dir is None and source is not None:
         base_dir = Path(source).parent.resolve()
-    return _validate(data, source=source, base_dir=base_dir, lines={})
+    try:
+        check_shape(data)  # the bounds a file obeys, for data parsed elsewhere (API requests)
+    except TextError as exc:
+        raise _text_error(exc, source) from None
+    return _validate(data, source=source, base_dir=base_dir, lines=_no_lines)
 
 
 def parse_scenario_text(text: str, *, source: str | None = None, fmt: str = "yaml") -> object:
-    """Parses scenario text (``fmt`` ``yaml`` or ``json``) without validating it."""
-    if fmt == "json":
-        return _parse_json(text, source)
-    return _parse_yaml(text, source)[0]
+    """Parses scenario text (``fmt`` ``yaml`` or ``json``) without validating it.
+
+    The same bounds and YAML 1.2 rules as :func:`load_scenario` apply.
+    """
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ScenarioError(
+            f"the text is longer than the {MAX_DOCUMENT_BYTES:,} bytes a scenario may hold",
+            file=source,
+        )
+    return _parse(text.removeprefix("\ufeff"), source, fmt)[0]
+
+
+def parse_text_with_lines(
+    text: str, *, source: str | None = None, fmt: str = "yaml"
+) -> tuple[object, Lines]:
+    """As :func:`parse_scenario_text`, also returning the line map that
+    :func:`validate_parsed` uses to put YAML line numbers into its errors (the HTTP API checks
+    its own size limits between the two steps)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ScenarioError(
+            f"the text is longer than the {MAX_DOCUMENT_BYTES:,} bytes a scenario may hold",
+            file=source,
+        )
+    return _parse(text.removeprefix("\ufeff"), source, fmt)
+
+
+def validate_parsed(
+    data: object, *, source: str | None, base_dir: Path | None, lines: Lines | None = None
+) -> Scenario:
+    """Validates data from :func:`parse_text_with_lines` exactly as :func:`load_scenario` does."""
+    return _validate(data, source=source, base_dir=base_dir, lines=lines or _no_lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,87 +153,28 @@ def parse_scenario_text(text: str, *, source: str | None = None, fmt: str = "yam
 # ---------------------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with duplicate-key errors and YAML 1.2 exponent floats."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
-        seen: dict[str, yaml.Node] = {}
-        for key_node, _value in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.value in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key `{key_node.value}` (first at line "
-                        f"{seen[key_node.value].start_mark.line + 1}); a key may appear once",
-                        key_node.start_mark,
-                    )
-                seen[key_node.value] = key_node
-        return super().construct_mapping(node, deep=deep)
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
-
-
-def _parse_yaml(text: str, file: str | None) -> tuple[object, LineMap]:
-    loader = _Loader(text)
+def _parse(text: str, file: str | None, fmt: str) -> tuple[object, Lines]:
+    """The document's data and a function giving its line map (worked out on demand)."""
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        raise ScenarioError(_yaml_message(exc), file=file) from None
-    except (yaml.YAMLError, ValueError) as exc:
-        raise ScenarioError(f"malformed YAML: {exc}", file=file) from None
-    finally:
-        loader.dispose()
-    lines: LineMap = {}
-    if node is not None:
-        _index_lines(node, (), lines)
-    return data, lines
+        check_characters(text)
+        if fmt == "json":
+            return parse_json(text), _no_lines
+        parsed = parse_yaml(text)
+    except TextError as exc:
+        raise _text_error(exc, file) from None
+    for line, column, note in parsed.notes:
+        where = f"{file or '<scenario>'} (line {line}, column {column})"
+        warnings.warn(ScenarioWarning(f"{where}: {note}"), stacklevel=4)
+
+    def lines(loc: Loc) -> tuple[int, int] | None:
+        return line_of(text, loc)
+
+    return parsed.data, lines
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    mark = exc.problem_mark or exc.context_mark
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    problem = exc.problem or "invalid YAML"
-    context = f" ({exc.context})" if exc.context else ""
-    return f"malformed YAML{where}: {problem}{context}"
-
-
-def _index_lines(node: yaml.Node, loc: Loc, lines: LineMap) -> None:
-    lines.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                child = (*loc, key_node.value)
-                lines[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                _index_lines(value_node, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _index_lines(item, (*loc, index), lines)
-
-
-def _parse_json(text: str, file: str | None) -> object:
-    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for key, value in items:
-            if key in out:
-                raise ValueError(f"found duplicate key `{key}`; a key may appear once")
-            out[key] = value
-        return out
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=file
-        ) from None
-    except ValueError as exc:
-        raise ScenarioError(f"malformed JSON: {exc}", file=file) from None
+def _text_error(exc: TextError, file: str | None) -> ScenarioError:
+    pointer = to_pointer(exc.loc) if exc.loc is not None else None
+    return ScenarioError(exc.message, file=file, pointer=pointer)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,9 +182,7 @@ def _parse_json(text: str, file: str | None) -> object:
 # ---------------------------------------------------------------------------------------------
 
 
-def _validate(
-    data: object, *, source: str | None, base_dir: Path | None, lines: LineMap
-) -> Scenario:
+def _validate(data: object, *, source: str | None, base_dir: Path | None, lines: Lines) -> Scenario:
     if not isinstance(data, Mapping):
         found = "an empty document" if data is None else describe(data)
         raise ScenarioError(
@@ -217,6 +196,9 @@ def _validate(
     except ValidationError as exc:
         raise _scenario_error(exc, data, source, lines) from None
     scenario.with_origin(source, base_dir)
+    for loc, message in simcash_notes(data):
+        where = f"{source or '<scenario>'} at {to_pointer(loc)}"
+        warnings.warn(ScenarioWarning(f"{where}: {message}"), stacklevel=3)
     for loc, message in scenario.load_warnings:
         pointer = to_pointer(_locate(data, loc))
         where = f"{source or '<scenario>'} at {pointer or '/'}"
@@ -225,13 +207,13 @@ def _validate(
 
 
 def _scenario_error(
-    exc: ValidationError, raw: object, source: str | None, lines: LineMap
+    exc: ValidationError, raw: object, source: str | None, lines: Lines
 ) -> ScenarioError:
     found: list[tuple[Loc, str, str | None]] = []
     for error in exc.errors(include_url=False):
         found.extend(_problems(error, raw))
     loc, message, suggestion = found[0]
-    line = _line_of(loc, lines)
+    line = lines(loc)
     if line is not None:
         message += f" (line {line[0]}, column {line[1]})"
     if len(found) > 1:
@@ -296,9 +278,12 @@ def _describe_error(error: ErrorDetails, loc: Loc) -> tuple[str, str | None]:
             break
     hint = ""
     if kind == "string_type" and isinstance(value, bool):
-        hint = " (YAML reads yes/no/on/off/true/false unquoted as booleans: quote the value)"
+        hint = " (YAML reads true and false unquoted as booleans: quote the value)"
     elif kind == "string_type" and isinstance(value, int | float):
         hint = " (YAML reads it as a number: quote the value)"
+    elif isinstance(value, str) and kind.endswith(("_type", "_parsing", "not_integer")):
+        old_reading = yaml11_hint(value)
+        hint = f" ({old_reading})" if old_reading else ""
     return f"{text}; found {describe(value)}{hint}", suggestion
 
 
@@ -387,14 +372,6 @@ def _next_real(
         if isinstance(part, str) and part in UNION_TAGS and part not in node:
             continue
         return part
-    return None
-
-
-def _line_of(loc: Loc, lines: LineMap) -> tuple[int, int] | None:
-    for end in range(len(loc), -1, -1):
-        found = lines.get(tuple(loc[:end]))
-        if found is not None:
-            return found
     return None
 
 

@@ -36,7 +36,13 @@ from paysim.config.models_arrivals import (
     UniformAmount,
     UniformPriority,
 )
-from paysim.config.models_base import EnumSpelling, StrictModel, config_error, describe
+from paysim.config.models_base import (
+    MAX_AGENTS,
+    EnumSpelling,
+    StrictModel,
+    config_error,
+    describe,
+)
 from paysim.config.models_checks import scenario_problems, scenario_warnings
 from paysim.config.models_costs import (
     CostRates,
@@ -89,7 +95,11 @@ class Scenario(StrictModel):
 
     description: str | None = Field(default=None, description="Free text shown in reports.")
     simulation: Simulation = Field(description="Clock and seed.")
-    agents: list[Agent] = Field(min_length=2, description="The banks: at least 2, unique ids.")
+    agents: list[Agent] = Field(
+        min_length=2,
+        max_length=MAX_AGENTS,
+        description="The banks: 2..10,000, unique ids.",
+    )
     cost_rates: CostRates = Field(default_factory=CostRates, description="The cost model.")
     lsm_config: LsmConfig = Field(
         default_factory=LsmConfig, description="The liquidity-saving mechanism."
@@ -111,6 +121,14 @@ class Scenario(StrictModel):
 
     @classmethod
     def prepare_input(cls, data: dict[str, object]) -> dict[str, object]:
+        agents = data.get("agents")
+        if isinstance(agents, list) and len(agents) > MAX_AGENTS:
+            # Refused before any agent is validated, so a huge list fails fast.
+            raise config_error(
+                "too_many_agents",
+                f"expected at most {MAX_AGENTS:,} agents, found {len(agents):,}",
+                at=["agents"],
+            )
         moved = {key: data.pop(key) for key in list(data) if key in SETTLEMENT_KEYS}
         if not moved:
             return data

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 from pydantic import Field, model_validator
 
 from paysim.config.models_arrivals import ArrivalBand, ArrivalBands, ArrivalStream
@@ -15,6 +18,8 @@ from paysim.config.models_base import (
     config_error,
 )
 from paysim.config.models_policy import PolicySpec, check_form_conflict
+
+_LIMIT_KEYS = ("bilateral_limits", "multilateral_limit")
 
 
 class Limits(StrictModel):
@@ -74,6 +79,31 @@ class Agent(StrictModel):
         default=None, description="Streams per priority band (exclusive with `arrival_config`)."
     )
 
+    @classmethod
+    def prepare_input(cls, data: dict[str, object]) -> dict[str, object]:
+        # SimCash files write the limits on the agent; they are the agent's `limits`
+        # (paysim.config.simcash warns that SimCash ignored them there).
+        moved = {key: data.pop(key) for key in _LIMIT_KEYS if key in data}
+        if not moved:
+            return data
+        limits = data.get("limits", {})
+        if not isinstance(limits, Mapping):
+            return {**data, **moved}  # `limits` itself is reported as malformed
+        for key in moved:
+            if key in limits:
+                raise config_error(
+                    "duplicate_key",
+                    f"`{key}` is given both on the agent and in `limits`; keep the one in `limits`",
+                    at=[key],
+                    suggestion=f"remove the agent's `{key}`",
+                )
+        data["limits"] = {**limits, **moved}
+        return data
+
+    @classmethod
+    def allowed_keys(cls) -> set[str]:
+        return super().allowed_keys() | set(_LIMIT_KEYS)
+
     @model_validator(mode="after")
     def _valid(self) -> Agent:
         if self.arrival_config is not None and self.arrival_bands is not None:
@@ -83,7 +113,30 @@ class Agent(StrictModel):
                 at=["arrival_bands"],
             )
         check_form_conflict(self.policy, self.policy_parameters)
+        limit = self.opening_overdraft_limit
+        if self.opening_balance < -limit:
+            credit = limit - self.unsecured_cap
+            raise config_error(
+                "balance_below_limit",
+                f"expected an opening balance of at least {-limit} cents, minus the overdraft "
+                f"limit at the start (unsecured_cap {self.unsecured_cap} + collateral credit "
+                f"{credit} from posted_collateral {self.posted_collateral} at haircut "
+                f"{self.collateral_haircut}); found {self.opening_balance}: a balance may be "
+                "negative only within the overdraft limit",
+                at=["opening_balance"],
+                suggestion=f"raise unsecured_cap to at least {-self.opening_balance - credit} "
+                "or post collateral, or start from a higher balance",
+            )
         return self
+
+    @property
+    def opening_overdraft_limit(self) -> int:
+        """``L`` at the start (ENGINE.md §3.2): ``unsecured_cap + ⌊posted × K / 10^9⌋``, where
+        ``K = round((1 − haircut) × 10^9)``, rounded half up as the engine does."""
+        scaled = (1.0 - self.collateral_haircut) * 1e9
+        whole = math.floor(scaled)
+        k = whole + (1 if scaled - whole >= 0.5 else 0)
+        return self.unsecured_cap + self.posted_collateral * k // 1_000_000_000
 
     @property
     def collateral_capacity(self) -> int:

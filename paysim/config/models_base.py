@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from paysim.config.simcash import renamed_message
 from paysim.config.suggest import did_you_mean
 
 # ---------------------------------------------------------------------------------------------
@@ -40,6 +41,15 @@ I64_MAX = 2**63 - 1
 MONEY_SUM_MAX = 2**62
 MAX_PAYMENT = 10**15
 MAX_TICKS = 2**31 - 1
+# Clock bounds (README "Scenario files", docs/engine-config.md; the engine checks the same):
+# a day of at most 100,000 ticks (finer than one a second over 24 hours), at most 10,000 days,
+# and at most 10,000,000 ticks in all, so every run ends in bounded time.
+MAX_TICKS_PER_DAY = 100_000
+MAX_DAYS = 10_000
+MAX_EPISODE_TICKS = 10_000_000
+# At most 10,000 banks (TARGET2 has about a thousand direct participants): every bank costs
+# memory in the config and the engine, so this bound keeps a hostile scenario under 1 GB.
+MAX_AGENTS = 10_000
 U32_MAX = 2**32 - 1
 SEED_MAX = 2**64 - 1
 MAX_LAMBDA = 1e6
@@ -260,6 +270,11 @@ class StrictModel(BaseModel):
                 raise config_error(
                     "key_type", f"expected string keys, found the key {describe(key)}"
                 )
+            if key in allowed:
+                continue
+            simcash = renamed_message(cls.__name__, key)
+            if simcash is not None:
+                raise config_error("simcash_key", simcash[0], at=[key], suggestion=simcash[1])
             if key in REJECTED_KEYS:
                 raise config_error(
                     "rejected_key",

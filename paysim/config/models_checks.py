@@ -96,11 +96,14 @@ class _Checks:
                 if cpty == agent.id:
                     self.add(path, "self_reference", "an agent has no bilateral limit to itself")
             for sub, stream in agent.streams():
-                for cpty in stream.counterparty_weights:
-                    path = (*base, *sub, "counterparty_weights", cpty)
-                    self.ref(path, cpty, "a counterparty weight")
-                    if cpty == agent.id:
-                        self.add(path, "self_reference", "an agent never pays itself")
+                weights = stream.counterparty_weights
+                # The common case is checked without building a path per weight.
+                if agent.id in weights or not self.known.issuperset(weights):
+                    for cpty in weights:
+                        path = (*base, *sub, "counterparty_weights", cpty)
+                        self.ref(path, cpty, "a counterparty weight")
+                        if cpty == agent.id:
+                            self.add(path, "self_reference", "an agent never pays itself")
                 for j, window in enumerate(stream.time_windows):
                     if window.end_tick > tpd:
                         self.add(
@@ -306,12 +309,13 @@ def _focus_in(node: JsonValue, path: Path_) -> Iterator[tuple[Path_, str]]:
     if isinstance(node, dict):
         params = node.get("parameters")
         if node.get("action") == "SetReleaseBudget" and isinstance(params, dict):
-            focus = params.get("focus_counterparties")
-            values = focus.get("value") if isinstance(focus, dict) else None
-            if isinstance(values, list):
-                for j, value in enumerate(values):
-                    if isinstance(value, str):
-                        yield (*path, "parameters", "focus_counterparties", "value", j), value
+            for key in ("focus_counterparties", "focus_cpty_list"):  # ours, SimCash's
+                focus = params.get(key)
+                values = focus.get("value") if isinstance(focus, dict) else None
+                if isinstance(values, list):
+                    for j, value in enumerate(values):
+                        if isinstance(value, str):
+                            yield (*path, "parameters", key, "value", j), value
         for key, child in node.items():
             yield from _focus_in(child, (*path, key))
     elif isinstance(node, list):

@@ -3,7 +3,8 @@
 SCENARIO.md lists them: a string (library name, path, or ``source:name``), an inline policy
 document, and the SimCash objects ``{type: Fifo}``, ``{type: Deadline, urgency_threshold}``,
 ``{type: LiquidityAware, target_buffer, urgency_threshold}``,
-``{type: LiquiditySplitting, max_splits, min_split_amount}``, ``{type: FromJson, json_path}``,
+``{type: LiquiditySplitting, max_splits, min_split_amount}``,
+``{type: FromJson, json_path, params?}``,
 ``{type: Inline, decision_trees}`` and ``{type: InlineJson, json_string}``.
 
 The config layer does not resolve policies; it reduces each form to a :data:`PolicyRef` (a
@@ -31,6 +32,7 @@ from pydantic import Tag as _Tag
 
 from paysim.config.models_base import (
     NonNegCents,
+    PolicyParameters,
     StrictModel,
     config_error,
     describe,
@@ -134,6 +136,10 @@ class FromJsonPolicy(StrictModel):
     type: Literal["FromJson"] = Field(description="A policy document in a JSON file.")
     json_path: str = Field(
         min_length=1, description="Path, relative to the scenario file, then the working dir."
+    )
+    params: PolicyParameters = Field(
+        default_factory=dict,
+        description="The policy's parameter values (SimCash form; like `policy_parameters`).",
     )
 
 
@@ -262,6 +268,8 @@ def form_parameters(spec: object) -> dict[str, float]:
             "max_splits": float(spec.max_splits),
             "min_split_amount": float(spec.min_split_amount),
         }
+    if isinstance(spec, FromJsonPolicy):
+        return {name: float(value) for name, value in spec.params.items()}
     return {}
 
 
@@ -288,7 +296,7 @@ def simcash_form_to_ref(obj: object) -> tuple[str, dict[str, float]]:
         path = form.json_path
         if "/" not in path and not path.endswith(".json"):
             path = "./" + path
-        return path, {}
+        return path, form_parameters(form)
     raise ValueError(f"not a SimCash reference form with a name or path: {describe(obj)}")
 
 

@@ -12,8 +12,10 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from paysim.config.models_base import (
+    MAX_DAYS,
+    MAX_EPISODE_TICKS,
     MAX_PRIORITY,
-    MAX_TICKS,
+    MAX_TICKS_PER_DAY,
     SEED_MAX,
     U32_MAX,
     Count,
@@ -28,11 +30,11 @@ class Simulation(StrictModel):
     """The clock and the seed."""
 
     noun = "`simulation`"
-    ticks_per_day: Annotated[int, Field(ge=1, le=MAX_TICKS)] = Field(
-        description="Ticks per simulated day (≥ 1)."
+    ticks_per_day: Annotated[int, Field(ge=1, le=MAX_TICKS_PER_DAY)] = Field(
+        description="Ticks per simulated day, 1..100,000."
     )
-    num_days: Annotated[int, Field(ge=1, le=MAX_TICKS)] = Field(
-        description="Days in the episode (≥ 1); ticks_per_day × num_days ≤ 2^31 − 1."
+    num_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = Field(
+        description="Days in the episode, 1..10,000; ticks_per_day × num_days ≤ 10,000,000."
     )
     rng_seed: Annotated[int, Field(ge=0, le=SEED_MAX)] = Field(
         description="Seed of every random stream, in [0, 2^64)."
@@ -40,19 +42,26 @@ class Simulation(StrictModel):
 
     @model_validator(mode="after")
     def _episode_fits(self) -> Simulation:
-        if self.total_ticks > MAX_TICKS:
-            raise config_error(
-                "episode_too_long",
-                f"expected ticks_per_day × num_days ≤ 2^31 − 1, found {self.ticks_per_day} × "
-                f"{self.num_days} = {self.total_ticks}",
-                at=["num_days"],
-            )
+        message = episode_problem(self.ticks_per_day, self.num_days)
+        if message is not None:
+            raise config_error("episode_too_long", message, at=["num_days"])
         return self
 
     @property
     def total_ticks(self) -> int:
         """``T``, the number of ticks of the episode."""
         return self.ticks_per_day * self.num_days
+
+
+def episode_problem(ticks_per_day: int, num_days: int) -> str | None:
+    """Why an episode of ``num_days`` days of ``ticks_per_day`` ticks is too long, if it is."""
+    total = ticks_per_day * num_days
+    if total <= MAX_EPISODE_TICKS:
+        return None
+    return (
+        f"expected ticks_per_day × num_days ≤ {MAX_EPISODE_TICKS:,} ticks, found "
+        f"{ticks_per_day} × {num_days} = {total:,}; shorten the episode or coarsen the clock"
+    )
 
 
 class LsmConfig(StrictModel):

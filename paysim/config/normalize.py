@@ -49,8 +49,9 @@ from paysim.config.models import (
     Scenario,
     ScenarioEvent,
 )
-from paysim.config.models_base import MAX_TICKS, PARAMETER_NAME_PATTERN, SEED_MAX
+from paysim.config.models_base import MAX_DAYS, PARAMETER_NAME_PATTERN, SEED_MAX
 from paysim.config.models_policy import PolicyRef, policy_label, reduce_policy
+from paysim.config.models_settlement import episode_problem
 from paysim.config.suggest import did_you_mean
 from paysim.exceptions import ScenarioError
 
@@ -175,6 +176,7 @@ class _Builder:
         self.scenario = scenario
         self.resolve = resolve
         self.ids = scenario.agent_ids()
+        self.index = {agent_id: i for i, agent_id in enumerate(self.ids)}
         self.cache: dict[tuple[str, str], ResolvedPolicy] = {}
 
     def where(self) -> str:
@@ -192,10 +194,10 @@ class _Builder:
         if days is not None:
             if not _is_int(days) or days < 1:
                 self.fail(f"expected a number of days ≥ 1, found {days!r}")
-            elif days * sim.ticks_per_day > MAX_TICKS:
-                self.fail(
-                    f"expected days × ticks_per_day ≤ 2^31 − 1, found {days} × {sim.ticks_per_day}"
-                )
+            elif days > MAX_DAYS:
+                self.fail(f"expected a number of days ≤ {MAX_DAYS:,}, found {days}")
+            elif (problem := episode_problem(sim.ticks_per_day, days)) is not None:
+                self.fail(problem.replace("num_days", "days"))
         return {
             "ticks_per_day": sim.ticks_per_day,
             "num_days": sim.num_days if days is None else days,
@@ -203,7 +205,7 @@ class _Builder:
         }
 
     def check_agent(self, agent_id: str, what: str) -> None:
-        if agent_id not in self.ids:
+        if agent_id not in self.index:
             self.fail(
                 f"{what} names unknown agent `{agent_id}`; the scenario's agents are "
                 + ", ".join(f"`{a}`" for a in self.ids),
@@ -280,7 +282,7 @@ class _Builder:
     def agent(
         self, agent: Agent, override: object | None, params: Mapping[str, float]
     ) -> dict[str, object]:
-        index = self.ids.index(agent.id)
+        index = self.index[agent.id]
         if override is not None:
             # The scenario's policy_parameters belonged to the replaced policy: dropped.
             policy = self.policy(override, {}, params, None, None)

@@ -7,11 +7,15 @@ string is a library name; a mapping is an inline policy document.
 
 The library directory is ``$PAYSIM_POLICY_LIBRARY`` when set, else the repository's
 ``policies/`` beside the package (an editable install, which is how paysim is developed and run).
+
+Every document, whatever its source, goes through :mod:`paysim.policy.loader` (the engine's reader
+and validator), so a reference is accepted or refused exactly as ``validate-policy`` judges the
+document. Errors name the policy file as the user can find it (the path from the working
+directory, ``library:NAME`` or ``SOURCE:NAME``) and the JSON Pointer inside it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +25,7 @@ from paysim.config.normalize import ResolvedPolicy
 from paysim.config.suggest import did_you_mean
 from paysim.exceptions import PolicyError, ScenarioError
 from paysim.hookspecs import PolicySource, hookimpl
+from paysim.policy.loader import load_policy_document, load_policy_file
 
 
 def library_dir() -> Path:
@@ -31,24 +36,15 @@ def library_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "policies"
 
 
-def _read_document(path: Path, shown: str) -> dict[str, object]:
+def shown_path(path: Path) -> str:
+    """A path as the user can find it: relative to the working directory when it lies below it,
+    else absolute."""
+    plain = os.path.normpath(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read policy file: {exc.strerror}", file=shown) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
-            problems=[
-                {"code": "INVALID_JSON", "message": exc.msg, "pointer": "", "suggestion": None}
-            ],
-            file=shown,
-        ) from None
-    if not isinstance(doc, dict):
-        raise PolicyError("a policy document must be a JSON object", file=shown)
-    return doc
+        rel = os.path.relpath(plain)
+    except ValueError:
+        return plain
+    return plain if rel.startswith("..") else rel
 
 
 class LibrarySource:
@@ -67,7 +63,7 @@ class LibrarySource:
                 f"no library policy named `{ref}`",
                 suggestion=hint,
             )
-        return _read_document(path, f"library:{ref}")
+        return load_policy_file(path, f"library:{ref}")
 
 
 class FileSource:
@@ -80,9 +76,9 @@ class FileSource:
 
     def resolve(self, ref: str) -> dict[str, object]:
         path = Path(ref)
-        if not path.is_file():
+        if not path.exists():
             raise ScenarioError(f"policy file `{ref}` not found", file=ref)
-        return _read_document(path, ref)
+        return load_policy_file(path, ref)
 
 
 @hookimpl
@@ -95,12 +91,17 @@ def _is_path(ref: str) -> bool:
     return ref.endswith(".json") or "/" in ref
 
 
-def resolve_policy(ref: PolicyRef, base_dir: Path | None) -> ResolvedPolicy:
-    """Resolves a policy reference to its document (the resolver of ``paysim.config``)."""
+def resolve_policy(
+    ref: PolicyRef, base_dir: Path | None, *, files: list[Path] | None = None
+) -> ResolvedPolicy:
+    """Resolves a policy reference to its document (the resolver of ``paysim.config``).
+
+    ``files``, when given, receives every file read on the way (the run's inputs, which no output
+    may overwrite)."""
     from paysim.plugins import policy_sources
 
     if isinstance(ref, dict):
-        return ResolvedPolicy(document=dict(ref), source="inline")
+        return ResolvedPolicy(document=load_policy_document(ref), source="inline")
     colon, slash = ref.find(":"), ref.find("/")
     if colon > 0 and (slash < 0 or colon < slash):
         source_name, name = ref[:colon], ref[colon + 1 :]
@@ -112,18 +113,59 @@ def resolve_policy(ref: PolicyRef, base_dir: Path | None) -> ResolvedPolicy:
                 suggestion=did_you_mean(source_name, sorted(sources)),
             )
         if source_name == "file":
-            return _resolve_path(name, base_dir)
-        return ResolvedPolicy(document=source.resolve(name), source=ref)
+            return _resolve_path(name, base_dir, files)
+        document = source.resolve(name)
+        if isinstance(source, LibrarySource):  # read through the loader already
+            _note(files, library_dir() / f"{name}.json")
+            return ResolvedPolicy(document=document, source=ref)
+        if not isinstance(document, dict):
+            raise PolicyError(
+                f"policy source `{source_name}` returned {type(document).__name__}, not a "
+                "policy document (a JSON object)",
+                file=ref,
+            )
+        return ResolvedPolicy(document=load_policy_document(document, ref), source=ref)
     if _is_path(ref):
-        return _resolve_path(ref, base_dir)
-    return ResolvedPolicy(document=LibrarySource().resolve(ref), source=f"library:{ref}")
+        return _resolve_path(ref, base_dir, files)
+    if not (library_dir() / f"{ref}.json").is_file():
+        _not_a_library_name(ref, base_dir)
+    document = LibrarySource().resolve(ref)
+    _note(files, library_dir() / f"{ref}.json")
+    return ResolvedPolicy(document=document, source=f"library:{ref}")
 
 
-def _resolve_path(ref: str, base_dir: Path | None) -> ResolvedPolicy:
-    candidates = [base_dir / ref] if base_dir is not None else []
-    candidates.append(Path(ref))
-    for path in candidates:
-        if path.is_file():
-            return ResolvedPolicy(document=_read_document(path, ref), source=ref)
+def _note(files: list[Path] | None, path: Path) -> None:
+    if files is not None:
+        files.append(path)
+
+
+def _candidates(ref: str, base_dir: Path | None) -> list[Path]:
+    return ([base_dir / ref] if base_dir is not None else []) + [Path(ref)]
+
+
+def _not_a_library_name(ref: str, base_dir: Path | None) -> None:
+    """A bare name that is no library policy but names something on disk: say what it is."""
+    for path in _candidates(ref, base_dir):
+        if path.is_dir():
+            raise ScenarioError(
+                f"`{ref}` is a directory, not a policy: give a JSON policy file or a library "
+                "policy name",
+                file=shown_path(path),
+            )
+        if path.exists():
+            raise ScenarioError(
+                f"no library policy named `{ref}`; to use the file {shown_path(path)}, write "
+                f"it as a path (`./{ref}` or `file:{ref}`)"
+            )
+
+
+def _resolve_path(ref: str, base_dir: Path | None, files: list[Path] | None) -> ResolvedPolicy:
+    for path in _candidates(ref, base_dir):
+        if path.exists():
+            # Named as the user wrote it, or, found beside the scenario, from where they stand.
+            shown = ref if path == Path(ref) else shown_path(path)
+            document = load_policy_file(path, shown)
+            _note(files, path)
+            return ResolvedPolicy(document=document, source=ref)
     where = f" (looked in {base_dir} and the working directory)" if base_dir else ""
     raise ScenarioError(f"policy file `{ref}` not found{where}")

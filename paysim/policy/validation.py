@@ -1,8 +1,9 @@
 """``paysim.validate_policy``: the engine's validator, with file handling and scenario context.
 
 The rules, codes, pointers and suggestions are the engine's (POLICY_DSL.md §8); this module
-only reads the document, describes the scenario to the engine when one is given, and wraps the
-report.
+only reads the document (through :mod:`paysim.policy.loader`, the reader every run uses, so
+``validate-policy`` and a run cannot disagree), describes the scenario to the engine when one is
+given, and wraps the report.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paysim import _core
 from paysim.config import Scenario, load_scenario
-from paysim.exceptions import ScenarioError
+from paysim.exceptions import PolicyError
+from paysim.policy.loader import INLINE, check_policy_bytes, document_bytes, read_policy_bytes
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,8 @@ def scenario_info(scenario: Scenario) -> dict[str, object]:
 
 def _read(policy: str | Path | Mapping[str, object]) -> tuple[bytes, str]:
     if isinstance(policy, Mapping):
-        return json.dumps(dict(policy)).encode(), "<inline>"
-    path = Path(policy)
-    try:
-        return path.read_bytes(), str(policy)
-    except OSError as exc:
-        raise ScenarioError(f"cannot read policy file: {exc.strerror}", file=str(policy)) from None
+        return document_bytes(policy, INLINE), INLINE
+    return read_policy_bytes(Path(policy), str(policy)), str(policy)
 
 
 def validate_policy(
@@ -95,22 +92,43 @@ def validate_policy(
     """Validates a policy document (a path or a document) with the engine's validator.
 
     With ``scenario``, the scenario-aware checks run too (unknown counterparties, splitting
-    where no payment is divisible, fields the scenario pins). An unreadable file raises
-    :class:`~paysim.exceptions.ScenarioError`; an invalid document is a report with
-    ``valid=False``, not an exception.
+    where no payment is divisible, fields the scenario pins). An unreadable file (missing, a
+    directory) raises :class:`~paysim.exceptions.ScenarioError`; an invalid document is a report
+    with ``valid=False``, not an exception. A mapping that is not made of JSON values (a set, an
+    object) raises :class:`~paysim.exceptions.PolicyError`; one nested 5,000 deep is a report
+    (``NESTING_TOO_DEEP``), exactly as the same document in a file would be.
     """
-    data, name = _read(policy)
+    try:
+        data, name = _read(policy)
+    except PolicyError as exc:
+        if not exc.problems or exc.file is None:
+            raise
+        return _refused(exc.file, exc.problems)
     info = None
     if scenario is not None:
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         info = json.dumps(scenario_info(sc))
-    report_json, text = _core.validate_policy(data, name, info)
-    report = json.loads(report_json)
+    report, text = check_policy_bytes(data, name, info)
+    policy_id = report.get("policy_id")
+    errors, warnings = report.get("errors"), report.get("warnings")
     return ValidationReport(
         file=name,
         valid=bool(report["valid"]),
-        policy_id=report.get("policy_id"),
-        errors=list(report.get("errors", [])),
-        warnings=list(report.get("warnings", [])),
+        policy_id=policy_id if isinstance(policy_id, str) else None,
+        errors=list(errors) if isinstance(errors, list) else [],
+        warnings=list(warnings) if isinstance(warnings, list) else [],
         text=text,
+    )
+
+
+def _refused(name: str, errors: list[dict[str, object]]) -> ValidationReport:
+    """The report on a file refused before the engine saw it (larger than anything the engine
+    would read), worded as the engine words its reports."""
+    lines = [f"{name}: invalid ({len(errors)} error{'' if len(errors) == 1 else 's'}, 0 warnings)"]
+    for e in errors:
+        lines.append(
+            f"  error   {e.get('code')} at {e.get('pointer') or '(document)'}: {e.get('message')}"
+        )
+    return ValidationReport(
+        file=name, valid=False, policy_id=None, errors=errors, text="\n".join(lines) + "\n"
     )

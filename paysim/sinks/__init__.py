@@ -11,6 +11,12 @@ The built-ins, ``console`` (the human and JSON renderings of ``paysim run``) and
 A sink may set ``wants_events = False`` (an optional attribute; absent means ``True``): when no
 sink of a run wants events, :func:`run_with_sinks` never exports them from the engine, so a run
 that only needs its summary costs no more than ``Simulation.run()``.
+
+Two more optional parts of the protocol: ``abort(error)``, called instead of ``close`` when the
+run fails or is interrupted (a file sink discards its temporary file, :mod:`paysim.outputs`), and
+``uses_stdout`` (absent means ``False``): a sink that writes to standard output says so, and
+``paysim run`` refuses it beside ``--format``, which owns standard output. ``run_info["inputs"]``
+lists the files the run reads (the scenario and its policy files), which no sink may overwrite.
 """
 
 from __future__ import annotations

@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-import pyarrow as pa
 from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
@@ -26,6 +25,9 @@ from rich.text import Text
 from paysim.sinks.registry import SinkError
 from paysim.sinks.render import days_text, print_day, print_summary
 from paysim.sinks.verbose import describe
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MODES = ("summary", "verbose", "json")
 _PIPE_WIDTH = 120
@@ -43,6 +45,7 @@ class ConsoleSink:
             raise SinkError(f"sink `console`: stream must be stdout or stderr, not {stream!r}")
         self.mode = mode
         self.stream = stream
+        self.uses_stdout = stream == "stdout"
         self.wants_events = mode == "verbose"
         self._tick: int | None = None
         self._console: Console | None = None

@@ -50,8 +50,9 @@ def run_info(sim: Simulation) -> dict[str, object]:
     return {
         "paysim_version": __version__,
         "scenario": None if source is None else str(source),
-        # Files the run reads: no sink may write over them (paysim.outputs).
-        "inputs": [] if source is None else [str(source)],
+        # Files the run reads (the scenario, its policy files): no sink may write over them
+        # (paysim.outputs).
+        "inputs": list(getattr(sim, "input_files", [] if source is None else [str(source)])),
         "description": sim.scenario.description,
         "simulation_id": sim.simulation_id,
         "seed": head["seed"],

@@ -9,6 +9,12 @@ everything.
 An agent or payment also matches an event that names it only inside ``details`` (a member of an
 LSM cycle, a payment offset in a bilateral group, a split child), because those events are
 exactly what someone following that agent or payment wants to see.
+
+Unknown ids are errors, not empty output: an agent is checked against the scenario before the run
+(``paysim run`` does it); a payment id is checked for its form (``tx_00000042``, a split piece
+``tx_00000042.1``) before the run, and :class:`FilteredSink` records whether any event of the run
+concerned it at all (``tx_seen``, before the other criteria), so the CLI can say afterwards that
+the run had no such payment.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from paysim.hookspecs import OutputSink
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class EventFilter:
         """The rows of ``batch`` that pass, in their order."""
         if not self.active or batch.num_rows == 0:
             return batch
+        import pyarrow as pa
+
         pc = _compute()
         mask = pa.array([True] * batch.num_rows)
         if self.event_types is not None:
@@ -70,15 +80,25 @@ class EventFilter:
                 ),
             )
         if self.tx is not None:
-            mask = pc.and_(
-                mask, _any_of(pc.equal(batch.column("tx_id"), self.tx), _mentions(batch, self.tx))
-            )
+            mask = pc.and_(mask, self._tx_mask(batch))
         ticks = batch.column("tick")
         if self.tick_min is not None:
             mask = pc.and_(mask, pc.greater_equal(ticks, self.tick_min))
         if self.tick_max is not None:
             mask = pc.and_(mask, pc.less_equal(ticks, self.tick_max))
         return batch.filter(mask)
+
+    def _tx_mask(self, batch: pa.RecordBatch) -> pa.Array:
+        assert self.tx is not None
+        equal = _compute().equal(batch.column("tx_id"), self.tx)
+        return _any_of(equal, _mentions(batch, self.tx))
+
+    def concerns_tx(self, batch: pa.RecordBatch) -> bool:
+        """Whether some event of ``batch`` is about the payment of the ``tx`` criterion
+        (whatever the other criteria say)."""
+        if self.tx is None or batch.num_rows == 0:
+            return False
+        return bool(_compute().any(self._tx_mask(batch)).as_py())
 
 
 def _compute() -> ModuleType:
@@ -109,11 +129,20 @@ class FilteredSink:
         self.event_filter = event_filter
         self.name = inner.name
         self.wants_events: bool = getattr(inner, "wants_events", True)
+        self.uses_stdout: bool = getattr(inner, "uses_stdout", False)
+        self.tx_seen = False
+        self.last_tx: str | None = None
 
     def open(self, run_info: Mapping[str, object]) -> None:
         self.inner.open(run_info)
 
     def write_events(self, batch: pa.RecordBatch) -> None:
+        if self.event_filter.tx is not None and not self.tx_seen:
+            self.tx_seen = self.event_filter.concerns_tx(batch)
+            if not self.tx_seen:
+                last = _compute().max(batch.column("tx_id")).as_py()
+                if isinstance(last, str) and (self.last_tx is None or last > self.last_tx):
+                    self.last_tx = last
         kept = self.event_filter.apply(batch)
         if kept.num_rows:
             self.inner.write_events(kept)
@@ -123,3 +152,8 @@ class FilteredSink:
 
     def close(self, summary: Mapping[str, object]) -> None:
         self.inner.close(summary)
+
+    def abort(self, error: BaseException) -> None:
+        abort = getattr(self.inner, "abort", None)
+        if abort is not None:
+            abort(error)

@@ -8,6 +8,13 @@ use crate::error::ConfigError;
 const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
 const MAX_LAMBDA: f64 = 1_000_000.0;
 
+/// Most ticks in a day: finer than one a second over 24 hours (docs/engine-config.md).
+pub const MAX_TICKS_PER_DAY: u32 = 100_000;
+/// Most days in an episode.
+pub const MAX_DAYS: u32 = 10_000;
+/// Most ticks in an episode, so that every run ends in bounded time.
+pub const MAX_EPISODE_TICKS: u64 = 10_000_000;
+
 fn err<T>(pointer: impl Into<String>, message: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError::new(pointer.into(), message.into()))
 }
@@ -31,24 +38,7 @@ fn non_negative(ptr: &str, v: i64) -> Result<(), ConfigError> {
 
 /// Validates everything but the policy documents (the policy module checks those).
 pub fn validate(cfg: &EngineConfig) -> Result<(), ConfigError> {
-    let sim = &cfg.simulation;
-    if sim.ticks_per_day == 0 {
-        return err(
-            "/simulation/ticks_per_day",
-            "expected an integer ≥ 1, found 0",
-        );
-    }
-    if sim.num_days == 0 {
-        return err("/simulation/num_days", "expected an integer ≥ 1, found 0");
-    }
-    let t_total = cfg.total_ticks();
-    if t_total > i32::MAX as u64 {
-        return err(
-            "/simulation",
-            format!("the episode has {t_total} ticks; at most 2^31 − 1 are supported"),
-        );
-    }
-    let t_total = t_total as u32;
+    let t_total = validate_clock(cfg)?;
     if cfg.agents.len() < 2 {
         return err("/agents", "expected at least 2 agents");
     }
@@ -127,6 +117,41 @@ pub fn validate(cfg: &EngineConfig) -> Result<(), ConfigError> {
         last_x = p[0];
     }
     validate_events(cfg, &ids, t_total)
+}
+
+/// The clock bounds; returns `T`.
+fn validate_clock(cfg: &EngineConfig) -> Result<u32, ConfigError> {
+    let sim = &cfg.simulation;
+    if !(1..=MAX_TICKS_PER_DAY).contains(&sim.ticks_per_day) {
+        return err(
+            "/simulation/ticks_per_day",
+            format!(
+                "expected an integer in 1..={MAX_TICKS_PER_DAY}, found {}",
+                sim.ticks_per_day
+            ),
+        );
+    }
+    if !(1..=MAX_DAYS).contains(&sim.num_days) {
+        return err(
+            "/simulation/num_days",
+            format!(
+                "expected an integer in 1..={MAX_DAYS}, found {}",
+                sim.num_days
+            ),
+        );
+    }
+    let t_total = cfg.total_ticks();
+    if t_total > MAX_EPISODE_TICKS {
+        return err(
+            "/simulation/num_days",
+            format!(
+                "expected ticks_per_day × num_days ≤ {MAX_EPISODE_TICKS}, found {} × {} = {t_total}",
+                sim.ticks_per_day, sim.num_days
+            ),
+        );
+    }
+    // T ≤ 10^7 < 2^31 − 1 (ENGINE.md §2), so the conversion cannot fail.
+    u32::try_from(t_total).or_else(|_| err("/simulation", "the episode is too long"))
 }
 
 fn validate_agent(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Engine, Scratch, Setup, State};
 use crate::checkpoint_frame::{self, CheckpointError, CheckpointHeader};
-use crate::error::{ConfigError, EngineError, EngineResult};
+use crate::error::{EngineError, EngineResult};
 use crate::events::EventLog;
 
 /// Bumped whenever `State`'s serialized shape changes.
@@ -32,8 +32,7 @@ impl Engine {
     /// Rebuilds an engine from its config and a checkpoint; it continues exactly as the
     /// original would have. No events are emitted; the next event has the saved seq.
     pub fn restore(config_json: &str, bytes: &[u8]) -> EngineResult<Engine> {
-        let value: serde_json::Value = serde_json::from_str(config_json)
-            .map_err(|e| ConfigError::new(String::new(), format!("invalid JSON: {e}")))?;
+        let value = crate::config::parse_value(config_json)?;
         let cfg = crate::config::parse(config_json)?;
         let setup = Setup::build(cfg, value)?;
         let (header, payload) =

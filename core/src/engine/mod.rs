@@ -31,7 +31,7 @@ pub use queries::{AgentView, PaymentView, SystemMetrics, TickSummary};
 use crate::arrivals::Arrivals;
 use crate::config::{EngineConfig, RtgsPriority};
 use crate::costs::CostModel;
-use crate::error::{ConfigError, EngineError, EngineResult};
+use crate::error::{EngineError, EngineResult};
 use crate::events::{EventLog, EventType, Key, Names, Val};
 use crate::policy_rt::RuntimePolicy;
 use crate::state::{Agent, PaymentSlab, Slot};
@@ -203,8 +203,7 @@ impl Names for EngineNames<'_> {
 impl Engine {
     /// `create(config)`: validates, compiles and emits `SimulationStarted` and `AgentOpened`.
     pub fn new(config_json: &str) -> EngineResult<Self> {
-        let value: serde_json::Value = serde_json::from_str(config_json)
-            .map_err(|e| ConfigError::new(String::new(), format!("invalid JSON: {e}")))?;
+        let value = crate::config::parse_value(config_json)?;
         let cfg = crate::config::parse(config_json)?;
         let setup = Arc::new(Setup::build(cfg, value)?);
         let (st, compiled) = State::initial(&setup)?;

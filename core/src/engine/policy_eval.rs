@@ -280,22 +280,19 @@ impl Engine {
         }
     }
 
-    /// When an agent's payment tree reads no payment-level field, every Q1 payment gets the
-    /// same decision from the snapshot: evaluate it once. Returns `None` (evaluate per
-    /// payment) when the tree reads payment fields or the agent-level evaluation produced a
-    /// warning or an error, whose events must name each payment.
+    /// When an agent's payment tree reads no field whose value depends on the payment (the
+    /// registry decides which: `FieldSpec::payment_dependent`, compiled into
+    /// `CompiledPolicy::payment_tree_reads_payment`), every Q1 payment gets the same decision
+    /// from the snapshot: evaluate it once. Returns `None` (evaluate per payment) when the
+    /// tree reads such a field or the agent-level evaluation produced a warning or an error,
+    /// whose events must name each payment.
     pub(super) fn dsl_payment_for_agent(
         &mut self,
         agent: u32,
         aggs: &PhaseAggs,
     ) -> Option<(PaymentAction, Vec<String>)> {
         let c = self.compiled_for(agent)?;
-        let per_payment = c.fields_used(Tree::Payment).iter().any(|f| {
-            crate::policy::FIELDS
-                .get(*f as usize)
-                .is_some_and(|spec| spec.trees == crate::policy::registry::TreeSet::P)
-        });
-        if per_payment {
+        if c.payment_tree_reads_payment() {
             return None;
         }
         let (fields, regs) = self.prepare(agent, Tree::Payment, None, aggs, &c);

@@ -214,7 +214,9 @@ impl Engine {
         }
     }
 
-    /// S7(a): linear priority escalation for payments in Q1 or Q2, in id order.
+    /// S7(a): linear priority escalation for payments in Q1 (scheduled split pieces waiting
+    /// in `Q1Scheduled` included, ENGINE.md §5.1: they count in Q1 aggregates and delay costs
+    /// like any Q1 payment) or Q2, in id order.
     pub(super) fn escalate(&mut self) {
         let esc = &self.setup.cfg.settlement.priority_escalation;
         if !esc.enabled {
@@ -226,7 +228,12 @@ impl Engine {
             .st
             .payments
             .iter()
-            .filter(|(_, p)| matches!(p.location, Location::Q1 | Location::Q2))
+            .filter(|(_, p)| {
+                matches!(
+                    p.location,
+                    Location::Q1 | Location::Q1Scheduled { .. } | Location::Q2
+                )
+            })
             .map(|(s, p)| (p.creation, s))
             .collect();
         live.sort_unstable();
@@ -288,8 +295,15 @@ impl Engine {
         }
     }
 
-    /// S14: per-tick costs, overdue marking with deadline penalties, EOD penalties, then one
-    /// `CostAccrual` per agent. Returns the total booked this tick over all agents.
+    /// S14: per agent, in agent order: per-tick costs, overdue marking with deadline penalties,
+    /// on the EOD tick the EOD penalties, then one `CostAccrual`. Returns the total booked this
+    /// tick over all agents.
+    ///
+    /// The EOD penalties of an agent are computed *after* its payments due this tick have been
+    /// marked overdue, so a payment due on the EOD tick and still unsettled pays that day's EOD
+    /// penalty (ENGINE.md §2, §5.2 S14, §8.3 "marked this tick or before"). Marking one agent's
+    /// payments never changes another agent's penalties (a split family has one sender), so
+    /// the per-agent order of events is kept.
     fn costs_and_overdue(&mut self) -> i64 {
         let t = self.st.tick;
         let eod = t % self.setup.tpd == self.setup.tpd - 1;
@@ -311,13 +325,13 @@ impl Engine {
                 *creation,
             )
         });
-        let eod_charges = if eod {
-            self.eod_penalties()
+        let eod_leaves = if eod {
+            self.live_leaves_by_sender()
         } else {
             Vec::new()
         };
         let mut total = 0i64;
-        let mut di = 0;
+        let (mut di, mut li) = (0, 0);
         for i in 0..self.st.agents.len() {
             let a = &mut self.st.agents[i];
             let over = cm.overdraft_cost(a.balance);
@@ -340,10 +354,15 @@ impl Engine {
                 di += 1;
                 self.mark_overdue(slot);
             }
-            if let Some((_, amount)) = eod_charges.iter().find(|(a, _)| *a as usize == i) {
+            if eod {
+                let start = li;
+                while li < eod_leaves.len() && eod_leaves[li].0 as usize == i {
+                    li += 1;
+                }
+                let charge = self.eod_penalty_of(&eod_leaves[start..li]);
                 self.st.agents[i]
                     .costs
-                    .book(CostComponent::EodPenalty, *amount);
+                    .book(CostComponent::EodPenalty, charge);
             }
             let booked = self.st.agents[i].costs.take_tick();
             let sum = booked[crate::costs::TOTAL_INDEX];
@@ -454,30 +473,45 @@ impl Engine {
         }
     }
 
-    /// EOD penalties per agent: fixed penalties once per overdue original (a split family pays
-    /// one), rate penalties on each overdue piece's remaining amount.
-    fn eod_penalties(&mut self) -> Vec<(u32, i64)> {
+    /// Every unfinished leaf payment as `(sender, slot)`, grouped by sender in agent order and,
+    /// within a sender, in key order (so the pieces of a split family are adjacent). Taken at
+    /// the start of the EOD tick's S14; the overdue status is read later, after marking.
+    fn live_leaves_by_sender(&self) -> Vec<(u32, crate::state::Slot)> {
+        let mut leaves: Vec<(u32, crate::state::Slot)> = self
+            .st
+            .payments
+            .iter()
+            .filter(|(_, p)| p.num_children == 0 && !p.is_finished())
+            .map(|(slot, p)| (p.sender, slot))
+            .collect();
+        // Stable: key order is kept within a sender.
+        leaves.sort_by_key(|(sender, _)| *sender);
+        leaves
+    }
+
+    /// The EOD penalty of one agent's leaves (§8.3): every one that is overdue now pays;
+    /// a fixed penalty once per original payment (a split family pays one), a rate penalty on
+    /// each overdue piece's remaining amount.
+    fn eod_penalty_of(&self, leaves: &[(u32, crate::state::Slot)]) -> i64 {
         let cm = &self.setup.costs;
         let fixed = matches!(cm.eod(), crate::costs::Penalty::Fixed(_));
-        let mut per_agent: std::collections::BTreeMap<u32, i64> = Default::default();
-        let mut families: std::collections::BTreeSet<u64> = Default::default();
-        for (_, p) in self.st.payments.iter() {
-            if p.num_children > 0 || !p.is_overdue() || p.is_finished() {
+        let mut total = 0i64;
+        let mut last_family = None;
+        for (_, slot) in leaves {
+            let Some(p) = self.st.payments.get(*slot) else {
+                continue;
+            };
+            if !p.is_overdue() {
                 continue;
             }
-            let charge = if fixed {
-                if families.insert(p.key >> 8) {
-                    cm.eod_penalty(p.remaining)
-                } else {
-                    0
-                }
-            } else {
-                cm.eod_penalty(p.remaining)
-            };
-            let e = per_agent.entry(p.sender).or_insert(0);
-            *e = e.saturating_add(charge);
+            let family = p.key >> 8;
+            if fixed && last_family == Some(family) {
+                continue;
+            }
+            last_family = Some(family);
+            total = total.saturating_add(cm.eod_penalty(p.remaining));
         }
-        per_agent.into_iter().collect()
+        total
     }
 
     /// S15: registers cleared, outflow counters reset, pool liquidity returned, `EndOfDay`.

@@ -53,6 +53,9 @@ pub fn compile(
         used.sort();
         used.dedup();
     }
+    c.out.reads_payment = c.out.fields_used[Tree::Payment.index()]
+        .iter()
+        .any(|f| f.spec().payment_dependent());
     c.out.policy_id = id.unwrap_or_default();
     c.out.document = analysis.text;
     c.out.warnings = warnings;
@@ -90,6 +93,7 @@ impl Compiler {
                 fields_used: Default::default(),
                 registers: regs.into_iter().collect(),
                 uses_q2: false,
+                reads_payment: false,
                 warnings: Vec::new(),
             },
             tree: Tree::Payment,

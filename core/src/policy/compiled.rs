@@ -141,6 +141,10 @@ pub struct CompiledPolicy {
     pub(super) fields_used: [Vec<FieldId>; 4],
     pub(super) registers: Vec<String>,
     pub(super) uses_q2: bool,
+    /// Does the payment tree read a payment-dependent field ([`FieldSpec::payment_dependent`])?
+    ///
+    /// [`FieldSpec::payment_dependent`]: super::registry::FieldSpec::payment_dependent
+    pub(super) reads_payment: bool,
     pub(super) warnings: Vec<Problem>,
 }
 
@@ -161,6 +165,12 @@ impl CompiledPolicy {
     /// Does the payment tree hold `WithdrawFromRtgs` or `ResubmitToRtgs` (the Q2 pass, §1.3)?
     pub fn uses_q2_actions(&self) -> bool {
         self.uses_q2
+    }
+    /// Does the payment tree read any field whose value depends on the payment being decided?
+    /// When it does not, every payment of a bank gets the same decision from one snapshot, and
+    /// the engine evaluates the tree once per bank and tick.
+    pub fn payment_tree_reads_payment(&self) -> bool {
+        self.reads_payment
     }
     /// Fields a tree reads, sorted: the engine need compute only these.
     pub fn fields_used(&self, tree: Tree) -> &[FieldId] {

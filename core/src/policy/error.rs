@@ -70,6 +70,7 @@ codes! {
     ParameterOverrideOutOfRange = "PARAMETER_OVERRIDE_OUT_OF_RANGE",
     SplitNeverPossible = "SPLIT_NEVER_POSSIBLE",
     FieldConstantInScenario = "FIELD_CONSTANT_IN_SCENARIO",
+    SimcashForm = "SIMCASH_FORM",
 }
 
 impl Serialize for Code {

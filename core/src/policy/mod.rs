@@ -24,6 +24,7 @@ mod parse_args;
 mod parse_expr;
 pub mod registry;
 pub mod schema;
+mod simcash;
 pub mod suggest;
 pub mod validate;
 

@@ -11,6 +11,7 @@ use super::ast::{Action, Arg, Doc, Loc, Node, NodeKind, TreeRoot};
 use super::error::{Code, Problems};
 use super::json::{join, JsonKind, JsonValue, Member};
 use super::registry::{field_by_name, Tree};
+use super::simcash;
 use super::suggest::suggest;
 
 /// Deepest tree (root = 1).
@@ -37,11 +38,19 @@ const CONDITION_NODE_KEYS: &[&str] = &[
     "type",
     "node_id",
     "description",
+    "comment",
     "condition",
     "on_true",
     "on_false",
 ];
-const ACTION_NODE_KEYS: &[&str] = &["type", "node_id", "description", "action", "parameters"];
+const ACTION_NODE_KEYS: &[&str] = &[
+    "type",
+    "node_id",
+    "description",
+    "comment",
+    "action",
+    "parameters",
+];
 
 /// State of one read: the problem sink and the counters behind the document-wide limits.
 pub(super) struct Reader<'p> {
@@ -363,9 +372,7 @@ impl Reader<'_> {
                 format!("`{k}` belongs to action nodes; a condition node has `condition`, `on_true` and `on_false`")
             })
         });
-        if let Some(m) = member(members, "description") {
-            self.string(m, ptr, "`description`");
-        }
+        self.notes(members, ptr);
         let cond = match member(members, "condition") {
             Some(m) => Some(self.condition(&m.value, &join(ptr, "condition"), 1)),
             None => {
@@ -406,17 +413,16 @@ impl Reader<'_> {
                 _ => None,
             },
         );
-        if let Some(m) = member(members, "description") {
-            self.string(m, ptr, "`description`");
-        }
+        self.notes(members, ptr);
         let Some(am) = member(members, "action") else {
             self.missing(v, ptr, "action", "an action node", None);
             return NodeKind::Invalid;
         };
-        let Some(name) = self.string(am, ptr, "`action`") else {
+        let Some(written) = self.string(am, ptr, "`action`") else {
             return NodeKind::Invalid;
         };
         let aptr = join(ptr, "action");
+        let name = self.simcash_action(written, &aptr, am.value.offset);
         let spec = self.action_spec(name, &aptr, am.value.offset);
         let mut action = Action {
             loc: loc(&aptr, &am.value),
@@ -439,7 +445,24 @@ impl Reader<'_> {
         };
         for m in pmembers {
             let at = join(&pptr, &m.key);
-            match spec.params.iter().find(|p| p.name == m.key) {
+            if written != name && simcash::dropped_parameter(written, &m.key) {
+                continue;
+            }
+            let pname = simcash::parameter_name(spec.name, &m.key);
+            match spec.params.iter().find(|p| p.name == pname) {
+                Some(ps) if action.args.iter().any(|g| g.spec.name == ps.name) => {
+                    let other = simcash::parameter_alias(spec.name, ps.name).unwrap_or(ps.name);
+                    self.p.error_s(
+                        Code::DuplicateKey,
+                        m.key_offset,
+                        &at,
+                        format!(
+                            "`{}` and `{other}` are the same parameter of `{}` and both are given",
+                            ps.name, spec.name
+                        ),
+                        Some(format!("keep only `{}`", ps.name)),
+                    );
+                }
                 Some(ps) => {
                     let value = self.arg(ps.ty, ps.name, &m.value, &at);
                     action.args.push(Arg {
@@ -452,7 +475,10 @@ impl Reader<'_> {
             }
         }
         for ps in spec.params.iter().filter(|p| p.required) {
-            if !pmembers.iter().any(|m| m.key == ps.name) {
+            if !pmembers
+                .iter()
+                .any(|m| simcash::parameter_name(spec.name, &m.key) == ps.name)
+            {
                 let (at, off) = params.map_or((ptr.to_string(), v.offset), |m| {
                     (pptr.clone(), m.value.offset)
                 });
@@ -466,6 +492,38 @@ impl Reader<'_> {
             }
         }
         NodeKind::Action(action)
+    }
+
+    /// Free-text notes on a node (`description`, SimCash's `comment`): strings, ignored.
+    fn notes(&mut self, members: &[Member], ptr: &str) {
+        for key in std::iter::once("description").chain(simcash::NOTE_KEYS.iter().copied()) {
+            if let Some(m) = member(members, key) {
+                self.string(m, ptr, &format!("`{key}`"));
+            }
+        }
+    }
+
+    /// The action a node means: `written`, or, for a SimCash action used outside its tree,
+    /// the action of this tree nearest in meaning (with a `SIMCASH_FORM` warning).
+    fn simcash_action<'n>(&mut self, written: &'n str, ptr: &str, offset: usize) -> &'n str {
+        let admitted = action_by_name(written).is_some_and(|a| a.trees.contains(self.tree));
+        match simcash::mapped_action(self.tree, written) {
+            Some(mapped) if !admitted => {
+                self.p.warning_s(
+                    Code::SimcashForm,
+                    offset,
+                    ptr,
+                    format!(
+                        "`{written}` is not an action of `{}`; read as `{mapped}`, the action that \
+                         does nothing there (SimCash accepted `{written}` in any tree)",
+                        self.tree.json_name()
+                    ),
+                    Some(format!("write \"{mapped}\"")),
+                );
+                mapped
+            }
+            _ => written,
+        }
     }
 
     /// The registry entry of an action admitted by the current tree, or a problem.

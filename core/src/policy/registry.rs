@@ -156,6 +156,10 @@ pub struct FieldFlags {
     /// May read `+∞` (documented in §7.2).
     pub infinite: bool,
     pub pin: Pin,
+    /// Available in every tree, but in the payment tree its value is the payment's own (the
+    /// per-payment penalties of §7.2). Fields available only in the payment tree need no flag:
+    /// they depend on the payment by definition (§7.1). See [`FieldSpec::payment_dependent`].
+    pub per_payment: bool,
 }
 
 impl FieldFlags {
@@ -163,6 +167,7 @@ impl FieldFlags {
         constant: false,
         infinite: false,
         pin: Pin::None,
+        per_payment: false,
     };
     pub const CONSTANT: FieldFlags = FieldFlags {
         constant: true,
@@ -185,8 +190,11 @@ impl FieldFlags {
         pin: Pin::Pools,
         ..Self::NONE
     };
+    /// The per-payment penalties: the rule applied to this payment in the payment tree, to 0
+    /// elsewhere (hence pinned to 0 outside it under rate rules).
     pub const PENALTY: FieldFlags = FieldFlags {
         pin: Pin::RatePenalty,
+        per_payment: true,
         ..Self::NONE
     };
 }
@@ -233,6 +241,19 @@ pub const FIELD_COUNT: usize = FIELDS.len();
 
 /// Prefix of state-register names; such fields are resolved to register slots, not `FieldId`s.
 pub const REGISTER_PREFIX: &str = "bank_state_";
+
+impl FieldSpec {
+    /// Does this field's value in the payment tree depend on the payment being decided?
+    ///
+    /// True for every field available only in the payment tree (§7.1: `P` fields depend on the
+    /// payment) and for every field flagged [`FieldFlags::per_payment`]. A payment tree that
+    /// reads none of them gives every payment of a bank the same decision in a tick, so the
+    /// engine may evaluate it once per bank (ENGINE.md §14); one that reads any of them must be
+    /// evaluated per payment. This is the only place that decides it.
+    pub fn payment_dependent(&self) -> bool {
+        self.trees == TreeSet::P || self.flags.per_payment
+    }
+}
 
 impl FieldId {
     pub fn spec(self) -> &'static FieldSpec {

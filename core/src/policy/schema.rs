@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use super::actions::{actions_in, ArgType, ParamSpec, COMPUTE_OPS};
 use super::parse::{MAX_ID_CHARS, MAX_NESTING};
 use super::registry::{Tree, FIELDS};
+use super::simcash;
 
 const REGISTER_PATTERN: &str = "^bank_state_[A-Za-z0-9_]{1,64}$";
 
@@ -161,6 +162,12 @@ fn tree_defs(tree: Tree, defs: &mut Map<String, Value>) {
             ("node_id", r("id")),
             ("description", json!({"type": "string"})),
         ];
+        // SimCash's note keys, read and ignored like `description` (docs/simcash.md).
+        p.extend(
+            simcash::NOTE_KEYS
+                .iter()
+                .map(|k| (*k, json!({"type": "string"}))),
+        );
         p.extend(extra);
         p
     };
@@ -175,11 +182,19 @@ fn tree_defs(tree: Tree, defs: &mut Map<String, Value>) {
     );
     let mut alts = vec![cnode];
     for a in actions_in(tree) {
-        let params: Vec<(&str, Value)> = a
+        let mut params: Vec<(&str, Value)> = a
             .params
             .iter()
             .map(|p| (p.name, param_schema(p, &value)))
             .collect();
+        // SimCash's names of the same parameters (docs/simcash.md).
+        for p in a.params {
+            if let Some(alias) = simcash::parameter_alias(a.name, p.name) {
+                let mut s = param_schema(p, &value);
+                s["description"] = json!(format!("SimCash name of `{}`.", p.name));
+                params.push((alias, s));
+            }
+        }
         let required: Vec<&str> = a
             .params
             .iter()

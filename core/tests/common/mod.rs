@@ -2,6 +2,8 @@
 //! defaults filled, so each test states only what it is about.
 #![allow(dead_code)]
 
+pub mod random;
+
 use paysim_core::events::{event_json_line, EventType, EventView};
 use paysim_core::Engine;
 use serde_json::{json, Value};

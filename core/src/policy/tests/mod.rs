@@ -10,4 +10,5 @@ mod limits;
 mod operators;
 mod registry;
 mod schema_docs;
+mod simcash;
 mod validation;

@@ -142,3 +142,70 @@ fn registers_are_read_in_every_tree() {
         assert_eq!(p.node_id(node.unwrap()), Some("T"));
     }
 }
+
+/// Which fields depend on the payment in the payment tree (the constant-tree optimisation
+/// of the engine rests on it): every `P` field, and of the fields of every tree exactly the
+/// three per-payment penalties (§7.2). A compiled payment tree knows whether it reads one.
+#[test]
+fn payment_dependence_is_declared_in_the_registry() {
+    for f in FIELDS {
+        if f.flags.per_payment {
+            assert!(f.trees.contains(Tree::Payment), "{}", f.name);
+        }
+        if f.trees == TreeSet::P {
+            assert!(f.payment_dependent(), "{}", f.name);
+        }
+    }
+    let everywhere: Vec<&str> = FIELDS
+        .iter()
+        .filter(|f| f.trees == TreeSet::ALL && f.payment_dependent())
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(
+        everywhere,
+        [
+            "cost_deadline_penalty",
+            "cost_eod_penalty",
+            "cost_drop_penalty"
+        ]
+    );
+    let (t, e) = actions(Tree::Payment);
+    for (field, reads_payment) in [
+        ("balance", false),
+        ("cost_split_friction", false),
+        ("cost_deadline_penalty", true),
+        ("cost_eod_penalty", true),
+        ("cost_drop_penalty", true),
+        ("amount", true),
+    ] {
+        let c =
+            format!(r#"{{"op": ">=", "left": {{"field": "{field}"}}, "right": {{"value": 0}}}}"#);
+        let d = tree_doc("payment_tree", &cond("N", &c, &t, &e), "{}");
+        assert_eq!(
+            compiled(&d).payment_tree_reads_payment(),
+            reads_payment,
+            "{field}"
+        );
+        // The same field in the bank tree never makes the payment tree per-payment.
+        let b = tree_doc(
+            "bank_tree",
+            &cond(
+                "N",
+                &c,
+                &act("T", "NoAction", ""),
+                &act("F", "NoAction", ""),
+            ),
+            "{}",
+        );
+        let b = b.replace(
+            r#""bank_tree""#,
+            r#""payment_tree": {"type": "action", "node_id": "R", "action": "Release"}, "bank_tree""#,
+        );
+        if !field.starts_with("amount") {
+            assert!(
+                !compiled(&b).payment_tree_reads_payment(),
+                "{field} in bank tree"
+            );
+        }
+    }
+}

@@ -113,6 +113,7 @@ fn rows() -> Vec<Row> {
         overriding(warn("PARAMETER_OVERRIDE_OUT_OF_RANGE", tree_doc("payment_tree", &cond("N", &cmp(bal, r#"{"param": "limit"}"#), REL, HOLD), r#"{"limit": {"value": 1, "min": 0, "max": 10}}"#), "/parameters/limit", None), "limit", 50.0),
         scen(warn("SPLIT_NEVER_POSSIBLE", payment(&act("A", "Split", r#"{"num_splits": {"value": 2}}"#)), "/payment_tree/action", None)),
         scen(warn("FIELD_CONSTANT_IN_SCENARIO", when(&cmp(r#"{"field": "lsm_run_rate_last_10_ticks"}"#, zero)), "/payment_tree/condition/left/field", None)),
+        warn("SIMCASH_FORM", tree_doc("bank_tree", &act("B", "Hold", ""), "{}"), "/bank_tree/action", Some("write \"NoAction\"")),
     ]
 }
 
