@@ -70,11 +70,12 @@ def test_both_mode_reports_planner_and_price_of_anarchy(tmp_path: Path) -> None:
     eq = result["equilibrium"]
     planner = result["planner"]
     assert isinstance(eq, dict) and isinstance(planner, dict)
-    # The grid sampler visits all 21 × 21 profiles; the planner's optimum is the equilibrium
-    # here: B's liquidity cost of 0.2 × 1,000.00 × 5% × 2 days = 20.00 (2,000 cents) a day.
+    # The grid sampler visits all 21 × 21 profiles. The planner's optimum is the equilibrium
+    # here (the paper's closed form): A brings in nothing, B 0.20·B at r_c = 0.1, a total cost
+    # of 0.02 × 1,000.00 = 20.00 (2,000 cents).
     assert result["trials"]["complete"] == 441  # type: ignore[index]
-    assert planner["values"] == [4000.0]
-    assert eq["planner_objective_at_equilibrium"] == 4000.0
+    assert planner["values"] == [2000.0]
+    assert eq["planner_objective_at_equilibrium"] == 2000.0
     assert result["price_of_anarchy"] == 1.0
     assert (tmp_path / "out" / "equilibrium" / "BANK_A.json").exists()
     assert (tmp_path / "out" / "planner" / "BANK_B.json").exists()

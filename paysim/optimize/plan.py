@@ -25,10 +25,9 @@ from paysim.exceptions import ScenarioError
 from paysim.optimize.constraints import Constraint, ConstraintSyntaxError, parse_constraint
 from paysim.optimize.evaluate import AggregateName, ObjectivePlan
 from paysim.optimize.space import ILF, AgentSpace, Dimension, PolicyOption, agent_grid
-from paysim.optimize.spec import OptimizeSpec, ParameterSearch, SpecError, line_suffix
+from paysim.optimize.spec import Lines, OptimizeSpec, ParameterSearch, SpecError, line_suffix
 
 Loc = tuple[str | int, ...]
-Lines = Mapping[Loc, tuple[int, int]]
 DEFAULT_TRIALS = 100
 DEFAULT_BR_TRIALS = 64
 

@@ -19,11 +19,10 @@ Short forms, all expanded before validation:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-import yaml
 from pydantic import BeforeValidator, Field, JsonValue, ValidationError
 
 from paysim.config.models_base import (
@@ -284,39 +283,35 @@ class OptimizeSpec(StrictModel):
     )
 
 
-def load_spec_data(path: str | Path) -> tuple[object, dict[tuple[str | int, ...], tuple[int, int]]]:
-    """Reads a spec file (YAML, or JSON for ``.json``) with the scenario loader's reader;
-    returns the data and the line of every location."""
+Lines = Callable[[tuple[str | int, ...]], "tuple[int, int] | None"]
+"""Where a location of the spec file is written (line, column), as the scenario loader gives."""
+
+
+def load_spec_data(path: str | Path) -> tuple[object, Lines]:
+    """Reads a spec file (YAML, or JSON for ``.json``) with the scenario loader's bounded
+    reader (size, UTF-8, YAML 1.2, duplicate keys); returns the data and its line finder."""
     from paysim.config import loader
+    from paysim.config.reading import decode, read_limited
+    from paysim.config.yaml12 import TextError
 
     file = str(path)
     location = Path(path)
     try:
-        text = location.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(
-            f"cannot read the spec: expected UTF-8 text, found an undecodable byte at offset "
-            f"{exc.start}",
-            file=file,
-        ) from None
+        text = decode(read_limited(location))
     except OSError as exc:
         raise SpecError(
             f"cannot read the spec file: {exc.strerror or type(exc).__name__}", file=file
         ) from None
+    except TextError as exc:
+        raise SpecError(exc.message, file=file) from None
+    fmt = "json" if location.suffix.lower() == ".json" else "yaml"
     try:
-        if location.suffix.lower() == ".json":
-            return loader._parse_json(text, file), {}
-        return loader._parse_yaml(text, file)
+        return loader.parse_text_with_lines(text, source=file, fmt=fmt)
     except ScenarioError as exc:
         raise SpecError(exc.message, file=file, pointer=exc.pointer) from None
-    except yaml.YAMLError as exc:
-        # The reader rejects control characters before the loader's own handling starts.
-        raise SpecError(f"malformed YAML: {exc}", file=file) from None
 
 
-def validate_spec(
-    data: object, *, file: str | None, lines: Mapping[tuple[str | int, ...], tuple[int, int]]
-) -> OptimizeSpec:
+def validate_spec(data: object, *, file: str | None, lines: Lines) -> OptimizeSpec:
     """Validates parsed spec data; every problem becomes a :class:`SpecError`."""
     from paysim.config import loader
 
@@ -331,21 +326,16 @@ def validate_spec(
     try:
         return OptimizeSpec.model_validate(data)
     except ValidationError as exc:
-        err = loader._scenario_error(exc, data, file, dict(lines))
+        err = loader._scenario_error(exc, data, file, lines)
         raise SpecError(
             err.message, file=file, pointer=err.pointer, suggestion=err.suggestion
         ) from None
 
 
-def line_suffix(
-    lines: Mapping[tuple[str | int, ...], tuple[int, int]], loc: tuple[str | int, ...]
-) -> str:
+def line_suffix(lines: Lines, loc: tuple[str | int, ...]) -> str:
     """`` (line L, column C)`` for a location of the spec file, or ``""``."""
-    for end in range(len(loc), -1, -1):
-        found = lines.get(tuple(loc[:end]))
-        if found is not None:
-            return f" (line {found[0]}, column {found[1]})"
-    return ""
+    found = lines(loc)
+    return f" (line {found[0]}, column {found[1]})" if found is not None else ""
 
 
 def spec_schema() -> dict[str, object]:
