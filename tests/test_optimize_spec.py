@@ -210,6 +210,7 @@ def test_valid_spec_lists_its_space() -> None:
     result = invoke("optimize", "validate", REPO / "scenarios/optimize/castro_equilibrium.yaml")
     assert result.exit_code == 0, result.output
     assert "mode best_response, 2 searched agents, 2 dimensions" in result.stdout
+    assert "best response per step: BANK_A 21 grid points, BANK_B 21 grid points" in result.stdout
     assert "BANK_A.initial_liquidity_fraction: float in [0.0, 1.0] step 0.05" in result.stdout
 
 

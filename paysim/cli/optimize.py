@@ -73,14 +73,27 @@ def validate(
     debug: DebugOption = False,
 ) -> None:
     """Check a spec against its scenario without running anything (exit 0 valid, 2 invalid)."""
+    from paysim.optimize.space import agent_grid
+
     plan = _load(spec, output, storage, study_name)
     dims = plan.dimensions
+    search = f"sampler {plan.spec.sampler}, pruner {plan.pruner}, {plan.trials} trials"
+    if plan.spec.mode != "joint":
+        br = plan.spec.best_response
+        steps = []
+        for agent, space in plan.spaces.items():
+            grid = agent_grid(space, br.certificate.max_grid)
+            if grid is not None and br.trials is None:
+                steps.append(f"{agent} {len(grid)} grid points")
+            else:
+                steps.append(f"{agent} {br.trials or 64} {plan.spec.sampler} trials")
+        text = "best response per step: " + ", ".join(steps)
+        search = text if plan.spec.mode == "best_response" else f"{text}; planner: {search}"
     typer.echo(
         f"OK {spec}: mode {plan.spec.mode}, {len(plan.spaces)} searched agent"
         f"{'' if len(plan.spaces) == 1 else 's'}, {len(dims)} dimension"
         f"{'' if len(dims) == 1 else 's'}, {len(plan.seeds)} seed"
-        f"{'' if len(plan.seeds) == 1 else 's'}, sampler {plan.spec.sampler}, pruner "
-        f"{plan.pruner}, {plan.trials} trials"
+        f"{'' if len(plan.seeds) == 1 else 's'}, {search}"
     )
     for dim in dims:
         typer.echo(f"  {dim.name}: {_dim_text(dim.describe())}")
