@@ -86,7 +86,10 @@ impl MultiScratch {
         }
         if !self.lims.is_empty() {
             let rows = &self.lims[self.lim_start[i] as usize..self.lim_start[i + 1] as usize];
-            if rows.iter().any(|r| r.selected > 0 && r.selected > r.headroom) {
+            if rows
+                .iter()
+                .any(|r| r.selected > 0 && r.selected > r.headroom)
+            {
                 return false;
             }
         }
