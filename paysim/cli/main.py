@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 import paysim
-from paysim.cli import policy_cmds
+from paysim.cli import plugins, policy_cmds
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
@@ -54,6 +54,7 @@ def root(
 app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
+plugins.register(app)  # last: plugin commands cannot replace the built-in ones
 
 
 def main() -> None:
