@@ -276,6 +276,9 @@ def _attributed(
         return exc
     if exc.file is None:
         exc.file, exc.pointer = file, f"{stream.pointer}/options"
-    exc.message = f"{plugin.describe()}, generator `{name}` for agent `{stream.agent_id}`: {exc.message}"
+    exc.message = (
+        f"{plugin.describe()}, hook `{HOOK}`, generator `{name}` for agent "
+        f"`{stream.agent_id}`: {exc.message}"
+    )
     exc.args = (str(exc),)
     return exc
