@@ -132,6 +132,7 @@ def _columns(raw: object) -> dict[str, object]:
 
 def _array(name: str, values: object) -> pa.Array:
     """One column as an Arrow array of the field's type (``int64``, ``string`` or ``bool``)."""
+    python = values if isinstance(values, list | tuple) else None
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not isinstance(values, pa.Array):
@@ -151,6 +152,8 @@ def _array(name: str, values: object) -> pa.Array:
         return pa.nulls(len(values), target)
     if name in _INTS:
         if not pa.types.is_integer(kind):
+            if python is not None:
+                raise _scan(python, name)
             raise BatchProblem(f"expected integers, found a column of {kind}", field=name)
         if kind != pa.int64():
             pc = _pc()
@@ -162,9 +165,13 @@ def _array(name: str, values: object) -> pa.Array:
         return values
     if name == "divisible":
         if not pa.types.is_boolean(kind):
+            if python is not None:
+                raise _scan(python, name)
             raise BatchProblem(f"expected true or false, found a column of {kind}", field=name)
         return values
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        if python is not None:
+            raise _scan(python, name)
         raise BatchProblem(f"expected strings, found a column of {kind}", field=name)
     return values.cast(pa.string()) if pa.types.is_large_string(kind) else values
 

@@ -204,7 +204,7 @@ def _allow_list() -> set[str] | None:
     raw = os.environ.get(ENV_LOAD)
     if raw is None:
         return None
-    return {_normalize(n) for n in raw.split(",") if n.strip()}
+    return {_normalize(n.strip()) for n in raw.split(",") if n.strip()}
 
 
 def _load_installed(pm: PaysimPluginManager, *, force: bool = False) -> None:
@@ -236,7 +236,11 @@ def _load_installed(pm: PaysimPluginManager, *, force: bool = False) -> None:
             plugin = ep.load()
         except Exception as exc:
             pm.load_failures.append(
-                PluginError(f"failed to load: {type(exc).__name__}: {exc}", plugin=info)
+                PluginError(
+                    f"failed to load: {type(exc).__name__}: {exc} (uninstall it, or leave it out "
+                    f"with {ENV_LOAD} or {ENV_DISABLE}=1)",
+                    plugin=info,
+                )
             )
             continue
         _register_checked(pm, plugin, info)
@@ -455,8 +459,10 @@ def command_names(app: typer.Typer, skip: tuple[list[object], list[object]] = ([
 
 def loaded_plugins() -> list[dict[str, str | None]]:
     """The plugins loaded in this process other than the built-ins, sorted by name, as the
-    run summary records them (``plugins`` metadata key)."""
+    run summary records them (``plugins`` metadata key). Raises :class:`PluginError` when an
+    installed plugin failed to load: no run is reported without a plugin that was asked for."""
     pm = current_manager()
+    pm.check_loaded()
     out = []
     for name, _ in pm.list_name_plugin():
         info = pm.info(name)
