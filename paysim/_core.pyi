@@ -77,18 +77,19 @@ class ArrivalBatch:
     def __new__(
         cls,
         rows: int,
-        names: list[str],
         tick: bytes,
-        sender: bytes,
-        receiver: bytes,
         amount: bytes,
         deadline_tick: bytes,
-        priority: bytes,
-        priority_valid: bytes | None,
-        divisible: bytes,
-        divisible_valid: bytes | None,
-        rtgs_names: list[str],
-        rtgs_priority: bytes,
+        sender_names: list[str],
+        sender: bytes,
+        receiver_names: list[str],
+        receiver: bytes,
+        priority: bytes | None = None,
+        priority_valid: bytes | None = None,
+        divisible: bytes | None = None,
+        divisible_valid: bytes | None = None,
+        rtgs_names: list[str] = ...,
+        rtgs_priority: bytes | None = None,
     ) -> ArrivalBatch: ...
     def __len__(self) -> int: ...
 

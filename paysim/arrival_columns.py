@@ -145,6 +145,11 @@ def _array(name: str, values: object) -> pa.Array:
     assert isinstance(values, pa.Array)
     kind = values.type
     if pa.types.is_dictionary(kind):
+        # Kept encoded for the string columns (the engine takes codes and names); decoded
+        # for the others, whose dictionary-encoded form is unusual.
+        value_type = kind.value_type
+        if name in _STRINGS and (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
+            return values
         values = values.dictionary_decode()
         kind = values.type
     if pa.types.is_null(kind):
@@ -196,10 +201,20 @@ def _validity(values: pa.Array) -> bytes | None:
     return _bytes8(values.is_valid()) if values.null_count else None
 
 
-def _codes(indices: pa.Array) -> bytes:
-    filled = indices.fill_null(-1) if indices.null_count else indices
-    filled = filled.cast(pa.int32())
-    return filled.buffers()[1].slice(filled.offset * 4, len(filled) * 4).to_pybytes()
+def _encoded(values: pa.Array) -> tuple[list[str], bytes]:
+    """``(names, i32 codes)`` of a string column (``-1`` for null)."""
+    if not pa.types.is_dictionary(values.type):
+        values = values.dictionary_encode()
+    indices = values.indices
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    if indices.type != pa.int32():
+        indices = indices.cast(pa.int32())
+    names = values.dictionary
+    if not pa.types.is_string(names.type):
+        names = names.cast(pa.string())
+    data = indices.buffers()[1].slice(indices.offset * 4, len(indices) * 4).to_pybytes()
+    return names.to_pylist(), data
 
 
 def to_engine_batch(
@@ -227,33 +242,40 @@ def to_engine_batch(
         if column.null_count:
             raise BatchProblem("missing", record=_first_null(column), field=name)
     pc = _pc()
-    keep = pc.less(arrays["tick"], total_ticks)
-    late = rows - int(pc.sum(keep).as_py() or 0)
+    late = 0
     kept: list[int] | None = None
-    if late:
+    if pc.max(arrays["tick"]).as_py() >= total_ticks:
+        keep = pc.less(arrays["tick"], total_ticks)
         index = pc.indices_nonzero(keep)
         kept = index.to_pylist()
+        late = rows - len(kept)
         arrays = {n: a.take(index) for n, a in arrays.items()}
         rows = len(kept)
         if rows == 0:
             return None, None, late
-    people = pa.concat_arrays([arrays["sender"], arrays["receiver"]]).dictionary_encode()
-    priority = arrays.get("priority", pa.nulls(rows, pa.int64()))
-    divisible = arrays.get("divisible", pa.nulls(rows, pa.bool_()))
-    rtgs = arrays.get("rtgs_priority", pa.nulls(rows, pa.string())).dictionary_encode()
+    sender_names, sender = _encoded(arrays["sender"])
+    receiver_names, receiver = _encoded(arrays["receiver"])
+    options: dict[str, object] = {}
+    priority = arrays.get("priority")
+    if priority is not None and priority.null_count < rows:
+        options["priority"] = _i64(priority)
+        options["priority_valid"] = _validity(priority)
+    divisible = arrays.get("divisible")
+    if divisible is not None and divisible.null_count < rows:
+        options["divisible"] = _bytes8(divisible)
+        options["divisible_valid"] = _validity(divisible)
+    rtgs = arrays.get("rtgs_priority")
+    if rtgs is not None and rtgs.null_count < rows:
+        options["rtgs_names"], options["rtgs_priority"] = _encoded(rtgs)
     batch = _core.ArrivalBatch(
         rows=rows,
-        names=people.dictionary.to_pylist(),
         tick=_i64(arrays["tick"]),
-        sender=_codes(people.indices.slice(0, rows)),
-        receiver=_codes(people.indices.slice(rows, rows)),
         amount=_i64(arrays["amount"]),
         deadline_tick=_i64(arrays["deadline_tick"]),
-        priority=_i64(priority),
-        priority_valid=_validity(priority),
-        divisible=_bytes8(divisible),
-        divisible_valid=_validity(divisible),
-        rtgs_names=rtgs.dictionary.to_pylist(),
-        rtgs_priority=_codes(rtgs.indices),
+        sender_names=sender_names,
+        sender=sender,
+        receiver_names=receiver_names,
+        receiver=receiver,
+        **options,  # type: ignore[arg-type]
     )
     return batch, kept, late

@@ -19,49 +19,45 @@ use crate::{errors, PyEngine};
 /// One batch of arrivals in columnar form, decoded once and injectable into any engine.
 #[pyclass(name = "ArrivalBatch", module = "paysim._core", frozen)]
 pub struct ArrivalBatch {
-    names: Vec<String>,
     tick: Vec<i64>,
-    sender: Vec<i32>,
-    receiver: Vec<i32>,
     amount: Vec<i64>,
     deadline_tick: Vec<i64>,
-    priority: Vec<i64>,
+    sender_names: Vec<String>,
+    sender: Vec<i32>,
+    receiver_names: Vec<String>,
+    receiver: Vec<i32>,
+    priority: Option<Vec<i64>>,
     priority_valid: Option<Vec<u8>>,
-    divisible: Vec<u8>,
+    divisible: Option<Vec<u8>>,
     divisible_valid: Option<Vec<u8>>,
     rtgs_names: Vec<String>,
-    rtgs_priority: Vec<i32>,
+    rtgs_priority: Option<Vec<i32>>,
 }
 
-fn words<const N: usize>(name: &str, bytes: &[u8], rows: usize) -> PyResult<Vec<[u8; N]>> {
-    if bytes.len() != rows * N {
-        return Err(PyValueError::new_err(format!(
-            "column `{name}`: expected {} bytes for {rows} rows, found {}",
-            rows * N,
-            bytes.len()
-        )));
+fn checked_len(name: &str, bytes: &[u8], rows: usize, width: usize) -> PyResult<()> {
+    if bytes.len() == rows * width {
+        return Ok(());
     }
-    Ok(bytes
-        .chunks_exact(N)
-        .map(|c| {
-            let mut w = [0u8; N];
-            w.copy_from_slice(c);
-            w
-        })
-        .collect())
+    Err(PyValueError::new_err(format!(
+        "column `{name}`: expected {} bytes for {rows} rows, found {}",
+        rows * width,
+        bytes.len()
+    )))
 }
 
 fn i64s(name: &str, bytes: &[u8], rows: usize) -> PyResult<Vec<i64>> {
-    Ok(words::<8>(name, bytes, rows)?
-        .into_iter()
-        .map(i64::from_le_bytes)
+    checked_len(name, bytes, rows, 8)?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
         .collect())
 }
 
 fn codes(name: &str, bytes: &[u8], rows: usize, names: usize) -> PyResult<Vec<i32>> {
-    let out: Vec<i32> = words::<4>(name, bytes, rows)?
-        .into_iter()
-        .map(i32::from_le_bytes)
+    checked_len(name, bytes, rows, 4)?;
+    let out: Vec<i32> = bytes
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     if let Some(bad) = out.iter().find(|&&c| c < -1 || c >= names as i32) {
         return Err(PyValueError::new_err(format!(
@@ -83,30 +79,36 @@ fn bytes_of(name: &str, bytes: Option<&[u8]>, rows: usize) -> PyResult<Option<Ve
 }
 
 impl ArrivalBatch {
-    fn name(&self, list: &[String], code: i32) -> Option<String> {
+    fn name(list: &[String], code: i32) -> Option<String> {
         usize::try_from(code).ok().and_then(|i| list.get(i)).cloned()
     }
 
-    /// The engine records of rows `start..end`.
-    fn records(&self, start: usize, end: usize) -> Vec<InjectRecord> {
-        let valid = |v: &Option<Vec<u8>>, i: usize| v.as_ref().is_none_or(|m| m[i] != 0);
-        (start..end)
+    /// Every record of the batch, as the engine takes them.
+    pub fn all_records(&self) -> Vec<InjectRecord> {
+        let flag = |v: &Option<Vec<u8>>, i: usize| v.as_ref().is_none_or(|m| m[i] != 0);
+        (0..self.tick.len())
             .map(|i| InjectRecord {
                 tick: self.tick[i],
-                sender: self.name(&self.names, self.sender[i]).unwrap_or_default(),
-                receiver: self.name(&self.names, self.receiver[i]).unwrap_or_default(),
+                sender: Self::name(&self.sender_names, self.sender[i]).unwrap_or_default(),
+                receiver: Self::name(&self.receiver_names, self.receiver[i]).unwrap_or_default(),
                 amount: self.amount[i],
                 deadline_tick: self.deadline_tick[i],
-                priority: valid(&self.priority_valid, i).then(|| self.priority[i]),
-                divisible: valid(&self.divisible_valid, i).then(|| self.divisible[i] != 0),
-                rtgs_priority: self.name(&self.rtgs_names, self.rtgs_priority[i]),
+                priority: self
+                    .priority
+                    .as_ref()
+                    .filter(|_| flag(&self.priority_valid, i))
+                    .map(|p| p[i]),
+                divisible: self
+                    .divisible
+                    .as_ref()
+                    .filter(|_| flag(&self.divisible_valid, i))
+                    .map(|d| d[i] != 0),
+                rtgs_priority: self
+                    .rtgs_priority
+                    .as_ref()
+                    .and_then(|r| Self::name(&self.rtgs_names, r[i])),
             })
             .collect()
-    }
-
-    /// Every record of the batch.
-    pub fn all_records(&self) -> Vec<InjectRecord> {
-        self.records(0, self.tick.len())
     }
 }
 
@@ -114,38 +116,42 @@ impl ArrivalBatch {
 impl ArrivalBatch {
     #[new]
     #[pyo3(signature = (
-        rows, names, tick, sender, receiver, amount, deadline_tick, priority, priority_valid,
-        divisible, divisible_valid, rtgs_names, rtgs_priority
+        rows, tick, amount, deadline_tick, sender_names, sender, receiver_names, receiver,
+        priority=None, priority_valid=None, divisible=None, divisible_valid=None,
+        rtgs_names=Vec::new(), rtgs_priority=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         rows: usize,
-        names: Vec<String>,
         tick: &[u8],
-        sender: &[u8],
-        receiver: &[u8],
         amount: &[u8],
         deadline_tick: &[u8],
-        priority: &[u8],
+        sender_names: Vec<String>,
+        sender: &[u8],
+        receiver_names: Vec<String>,
+        receiver: &[u8],
+        priority: Option<&[u8]>,
         priority_valid: Option<&[u8]>,
-        divisible: &[u8],
+        divisible: Option<&[u8]>,
         divisible_valid: Option<&[u8]>,
         rtgs_names: Vec<String>,
-        rtgs_priority: &[u8],
+        rtgs_priority: Option<&[u8]>,
     ) -> PyResult<Self> {
-        let n = names.len();
         Ok(ArrivalBatch {
             tick: i64s("tick", tick, rows)?,
-            sender: codes("sender", sender, rows, n)?,
-            receiver: codes("receiver", receiver, rows, n)?,
             amount: i64s("amount", amount, rows)?,
             deadline_tick: i64s("deadline_tick", deadline_tick, rows)?,
-            priority: i64s("priority", priority, rows)?,
+            sender: codes("sender", sender, rows, sender_names.len())?,
+            sender_names,
+            receiver: codes("receiver", receiver, rows, receiver_names.len())?,
+            receiver_names,
+            priority: priority.map(|p| i64s("priority", p, rows)).transpose()?,
             priority_valid: bytes_of("priority", priority_valid, rows)?,
-            divisible: bytes_of("divisible", Some(divisible), rows)?.unwrap_or_default(),
+            divisible: bytes_of("divisible", divisible, rows)?,
             divisible_valid: bytes_of("divisible", divisible_valid, rows)?,
-            rtgs_priority: codes("rtgs_priority", rtgs_priority, rows, rtgs_names.len())?,
-            names,
+            rtgs_priority: rtgs_priority
+                .map(|r| codes("rtgs_priority", r, rows, rtgs_names.len()))
+                .transpose()?,
             rtgs_names,
         })
     }
