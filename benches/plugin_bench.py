@@ -104,8 +104,13 @@ class Records(Columns):
     ) -> Iterator[object]:
         for day in self.days(agent_id, seed):
             yield [
-                {"tick": int(t), "sender": agent_id, "receiver": f"BANK_{int(r):04d}",
-                 "amount": int(a), "deadline_tick": int(d)}
+                {
+                    "tick": int(t),
+                    "sender": agent_id,
+                    "receiver": f"BANK_{int(r):04d}",
+                    "amount": int(a),
+                    "deadline_tick": int(d),
+                }
                 for t, r, a, d in zip(
                     day["tick"], day["receiver"], day["amount"], day["deadline_tick"], strict=True
                 )
@@ -144,15 +149,23 @@ def main(repeats: int = 3) -> None:
     records.per_day = columns.per_day // 10
     slow, slow_count = timed(scenario("bench_records"))
     ratio = generated / native
-    print(f"arrival generators, {BANKS} banks, {DAYS} days x {TICKS_PER_DAY} ticks, best of "
-          f"{repeats} (creation + run)")
-    print(f"  native Poisson arrivals        {count:>9,} payments  {native:7.2f} s  "
-          f"{count / native / 1e6:5.2f} M/s")
-    print(f"  Python generator, RecordBatch  {gen_count:>9,} payments  {generated:7.2f} s  "
-          f"{gen_count / generated / 1e6:5.2f} M/s   {ratio:.2f}x native (target <= {TARGET:g}x)"
-          f"  {'OK' if ratio <= TARGET else 'MISSED'}")
-    print(f"  Python generator, list of dicts {slow_count:>8,} payments  {slow:7.2f} s  "
-          f"{slow_count / slow / 1e6:5.2f} M/s   (compatible form, for comparison)")
+    print(
+        f"arrival generators, {BANKS} banks, {DAYS} days x {TICKS_PER_DAY} ticks, best of "
+        f"{repeats} (creation + run)"
+    )
+    print(
+        f"  native Poisson arrivals        {count:>9,} payments  {native:7.2f} s  "
+        f"{count / native / 1e6:5.2f} M/s"
+    )
+    print(
+        f"  Python generator, RecordBatch  {gen_count:>9,} payments  {generated:7.2f} s  "
+        f"{gen_count / generated / 1e6:5.2f} M/s   {ratio:.2f}x native (target <= {TARGET:g}x)"
+        f"  {'OK' if ratio <= TARGET else 'MISSED'}"
+    )
+    print(
+        f"  Python generator, list of dicts {slow_count:>8,} payments  {slow:7.2f} s  "
+        f"{slow_count / slow / 1e6:5.2f} M/s   (compatible form, for comparison)"
+    )
 
 
 if __name__ == "__main__":

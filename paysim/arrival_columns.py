@@ -38,10 +38,12 @@ _STRINGS = ("sender", "receiver", "rtgs_priority")
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 
-class BatchProblem(ValueError):
+class BatchError(ValueError):
     """What is wrong with a batch, and where (record index within the batch, field)."""
 
-    def __init__(self, message: str, *, record: int | None = None, field: str | None = None):
+    def __init__(
+        self, message: str, *, record: int | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.record = record
         self.field = field
@@ -60,11 +62,11 @@ def _pc() -> ModuleType:
     return importlib.import_module("pyarrow.compute")
 
 
-def _unknown(name: str) -> BatchProblem:
+def _unknown(name: str) -> BatchError:
     from paysim.config.suggest import did_you_mean
 
     hint = did_you_mean(name, FIELDS)
-    return BatchProblem(
+    return BatchError(
         f"unknown field `{name}`; fields are {', '.join(FIELDS)}" + (f" ({hint})" if hint else ""),
         field=name,
     )
@@ -74,37 +76,35 @@ def _python_type(value: object) -> str:
     return type(value).__name__
 
 
-def _scan(values: Sequence[object], name: str) -> BatchProblem:
+def _scan(values: Sequence[object], name: str) -> BatchError:
     """Names the first record of a Python column that has the wrong type."""
     for i, v in enumerate(values):
         if v is None:
             continue
         if name in _INTS:
             if isinstance(v, bool) or not isinstance(v, int):
-                return BatchProblem(
+                return BatchError(
                     f"expected an integer, found {v!r} ({_python_type(v)})", record=i, field=name
                 )
             if not _I64_MIN <= v <= _I64_MAX:
-                return BatchProblem(f"{v} is outside the 64-bit range", record=i, field=name)
+                return BatchError(f"{v} is outside the 64-bit range", record=i, field=name)
         elif name == "divisible":
             if not isinstance(v, bool):
-                return BatchProblem(
+                return BatchError(
                     f"expected true or false, found {v!r} ({_python_type(v)})", record=i, field=name
                 )
         elif not isinstance(v, str):
-            return BatchProblem(
+            return BatchError(
                 f"expected a string, found {v!r} ({_python_type(v)})", record=i, field=name
             )
-    return BatchProblem("values of mixed types", field=name)
+    return BatchError("values of mixed types", field=name)
 
 
 def _from_records(rows: Sequence[object]) -> dict[str, object]:
     columns: dict[str, list[object]] = {f: [] for f in FIELDS}
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            raise BatchProblem(
-                f"expected a record (a dict), found {_python_type(row)}", record=i
-            )
+            raise BatchError(f"expected a record (a dict), found {_python_type(row)}", record=i)
         for key in row:
             if key not in columns:
                 problem = _unknown(str(key))
@@ -117,14 +117,16 @@ def _from_records(rows: Sequence[object]) -> dict[str, object]:
 
 def _columns(raw: object) -> dict[str, object]:
     if isinstance(raw, pa.Table):
-        raw = raw.combine_chunks().to_batches()[0] if raw.num_rows else pa.RecordBatch.from_pylist([])
+        raw = (
+            raw.combine_chunks().to_batches()[0] if raw.num_rows else pa.RecordBatch.from_pylist([])
+        )
     if isinstance(raw, pa.RecordBatch):
         return {name: raw.column(name) for name in raw.schema.names}
     if isinstance(raw, Mapping):
         return {str(k): v for k, v in raw.items()}
     if isinstance(raw, Sequence) and not isinstance(raw, str | bytes):
         return _from_records(raw)
-    raise BatchProblem(
+    raise BatchError(
         "expected a list of records, a dict of columns or a pyarrow.RecordBatch, found "
         + _python_type(raw)
     )
@@ -133,52 +135,56 @@ def _columns(raw: object) -> dict[str, object]:
 def _array(name: str, values: object) -> pa.Array:
     """One column as an Arrow array of the field's type (``int64``, ``string`` or ``bool``)."""
     python = values if isinstance(values, list | tuple) else None
+    array: pa.Array
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not isinstance(values, pa.Array):
+        array = values.combine_chunks()
+    elif isinstance(values, pa.Array):
+        array = values
+    else:
         try:
-            values = pa.array(values)
+            array = pa.array(values)
         except (pa.ArrowException, OverflowError, TypeError, ValueError):
             if isinstance(values, Sequence):
                 raise _scan(values, name) from None
-            raise BatchProblem("cannot be read as a column", field=name) from None
-    assert isinstance(values, pa.Array)
-    kind = values.type
+            raise BatchError("cannot be read as a column", field=name) from None
+    kind = array.type
     if pa.types.is_dictionary(kind):
         # Kept encoded for the string columns (the engine takes codes and names); decoded
         # for the others, whose dictionary-encoded form is unusual.
         value_type = kind.value_type
-        if name in _STRINGS and (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
-            return values
-        values = values.dictionary_decode()
-        kind = values.type
+        if name in _STRINGS and (
+            pa.types.is_string(value_type) or pa.types.is_large_string(value_type)
+        ):
+            return array
+        array = array.dictionary_decode()
+        kind = array.type
     if pa.types.is_null(kind):
         target = pa.int64() if name in _INTS else pa.bool_() if name == "divisible" else pa.string()
-        return pa.nulls(len(values), target)
+        return pa.nulls(len(array), target)
     if name in _INTS:
         if not pa.types.is_integer(kind):
             if python is not None:
                 raise _scan(python, name)
-            raise BatchProblem(f"expected integers, found a column of {kind}", field=name)
+            raise BatchError(f"expected integers, found a column of {kind}", field=name)
         if kind != pa.int64():
             pc = _pc()
-            too_big = pc.greater(values, _I64_MAX) if pa.types.is_unsigned_integer(kind) else None
+            too_big = pc.greater(array, _I64_MAX) if pa.types.is_unsigned_integer(kind) else None
             if too_big is not None and pc.any(too_big).as_py():
                 row = pc.index(too_big, True).as_py()
-                raise BatchProblem("value outside the 64-bit range", record=row, field=name)
-            values = values.cast(pa.int64())
-        return values
+                raise BatchError("value outside the 64-bit range", record=row, field=name)
+            array = array.cast(pa.int64())
+        return array
     if name == "divisible":
         if not pa.types.is_boolean(kind):
             if python is not None:
                 raise _scan(python, name)
-            raise BatchProblem(f"expected true or false, found a column of {kind}", field=name)
-        return values
+            raise BatchError(f"expected true or false, found a column of {kind}", field=name)
+        return array
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         if python is not None:
             raise _scan(python, name)
-        raise BatchProblem(f"expected strings, found a column of {kind}", field=name)
-    return values.cast(pa.string()) if pa.types.is_large_string(kind) else values
+        raise BatchError(f"expected strings, found a column of {kind}", field=name)
+    return array.cast(pa.string()) if pa.types.is_large_string(kind) else array
 
 
 def _first_null(values: pa.Array) -> int:
@@ -189,12 +195,14 @@ def _i64(values: pa.Array) -> bytes:
     if values.null_count:
         values = values.fill_null(0)
     buf = values.buffers()[1]
-    return buf.slice(values.offset * 8, len(values) * 8).to_pybytes()
+    data: bytes = buf.slice(values.offset * 8, len(values) * 8).to_pybytes()
+    return data
 
 
 def _bytes8(values: pa.Array) -> bytes:
     small = values.fill_null(False).cast(pa.int8()) if values.null_count else values.cast(pa.int8())
-    return small.buffers()[1].slice(small.offset, len(small)).to_pybytes()
+    data: bytes = small.buffers()[1].slice(small.offset, len(small)).to_pybytes()
+    return data
 
 
 def _validity(values: pa.Array) -> bytes | None:
@@ -213,8 +221,9 @@ def _encoded(values: pa.Array) -> tuple[list[str], bytes]:
     names = values.dictionary
     if not pa.types.is_string(names.type):
         names = names.cast(pa.string())
-    data = indices.buffers()[1].slice(indices.offset * 4, len(indices) * 4).to_pybytes()
-    return names.to_pylist(), data
+    data: bytes = indices.buffers()[1].slice(indices.offset * 4, len(indices) * 4).to_pybytes()
+    listed: list[str] = names.to_pylist()
+    return listed, data
 
 
 def to_engine_batch(
@@ -222,7 +231,7 @@ def to_engine_batch(
 ) -> tuple[_core.ArrivalBatch | None, list[int] | None, int]:
     """``(engine batch or None when empty, original indices of the kept rows or None when all
     are kept, rows dropped for falling at or after ``total_ticks``)``. Raises
-    :class:`BatchProblem`."""
+    :class:`BatchError`."""
     columns = _columns(raw)
     for name in columns:
         if name not in FIELDS:
@@ -231,16 +240,16 @@ def to_engine_batch(
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) > 1:
         sizes = ", ".join(f"{n}: {len(a)}" for n, a in arrays.items())
-        raise BatchProblem(f"columns of different lengths ({sizes})")
+        raise BatchError(f"columns of different lengths ({sizes})")
     rows = lengths.pop() if lengths else 0
     if rows == 0:
         return None, None, 0
     for name in REQUIRED:
         column = arrays.get(name)
         if column is None:
-            raise BatchProblem("missing", record=0, field=name)
+            raise BatchError("missing", record=0, field=name)
         if column.null_count:
-            raise BatchProblem("missing", record=_first_null(column), field=name)
+            raise BatchError("missing", record=_first_null(column), field=name)
     pc = _pc()
     late = 0
     kept: list[int] | None = None

@@ -70,8 +70,14 @@ def registered_generators(
 
     def adapt(generator: ArrivalGenerator) -> tuple[str, ArrivalGenerator]:
         name = getattr(generator, "name", None)
-        if not isinstance(name, str) or not name or not callable(getattr(generator, "generate", None)):
-            raise TypeError(f"{generator!r} is not an arrival generator (needs `name` and `generate`)")
+        if (
+            not isinstance(name, str)
+            or not name
+            or not callable(getattr(generator, "generate", None))
+        ):
+            raise TypeError(
+                f"{generator!r} is not an arrival generator (needs `name` and `generate`)"
+            )
         return name, generator
 
     return collect(HOOK, adapt, pm)
@@ -146,13 +152,19 @@ class GeneratedArrivals:
                 index = getattr(exc, "record_index", None)
                 if not isinstance(index, int):
                     raise
-                raise self._located(origin, index, str(getattr(exc, "record_field", "")), exc.message) from None
+                raise self._located(
+                    origin, index, str(getattr(exc, "record_field", "")), exc.message
+                ) from None
 
     def locate(self, error: PaysimError) -> PaysimError:
         """A ``run_many`` error about record ``/k/field`` of the run's concatenated batches,
         as a :class:`GeneratorRecordError` (other errors unchanged)."""
         pointer = getattr(error, "pointer", None)
-        match = re.fullmatch(r"/(\d+)/(\w+)", pointer or "") if isinstance(error, ScenarioError) else None
+        match = (
+            re.fullmatch(r"/(\d+)/(\w+)", pointer or "")
+            if isinstance(error, ScenarioError)
+            else None
+        )
         if match is None or not self.batches:
             return error
         assert isinstance(error, ScenarioError)
@@ -165,12 +177,19 @@ class GeneratedArrivals:
         slot = bisect.bisect_right(starts, index) - 1
         return self._located(self.origins[slot], index - starts[slot], field_name, error.message)
 
-    def _located(self, origin: _Origin, row: int, field_name: str, problem: str) -> GeneratorRecordError:
+    def _located(
+        self, origin: _Origin, row: int, field_name: str, problem: str
+    ) -> GeneratorRecordError:
         record = origin.kept[row] if origin.kept is not None else row
         return record_error(
-            origin.stream, origin.name, origin.plugin, self.file,
+            origin.stream,
+            origin.name,
+            origin.plugin,
+            self.file,
             f"batch {origin.batch}, record {record}, field `{field_name}`: {problem}",
-            batch=origin.batch, record=record, field_name=field_name,
+            batch=origin.batch,
+            record=record,
+            field_name=field_name,
         )
 
 
@@ -210,7 +229,7 @@ def generated_arrivals(
     normalized ``config`` (seed, clock, agents), or ``None`` when it has no generator stream.
     Records at or beyond the end of the run (shortened with ``--days``) are left out, with one
     warning."""
-    from paysim.arrival_columns import BatchProblem, to_engine_batch
+    from paysim.arrival_columns import BatchError, to_engine_batch
 
     streams = _generator_streams(scenario)
     if not streams:
@@ -238,13 +257,21 @@ def generated_arrivals(
         stream_seed = _core.derive_seed(seed, stream.agent_id, stream.stream)
         number = -1
         try:
-            for number, raw in enumerate(registration.value.generate(scenario, stream.agent_id, options, stream_seed)):
+            for number, raw in enumerate(
+                registration.value.generate(scenario, stream.agent_id, options, stream_seed)
+            ):
                 try:
                     batch, kept, late = to_engine_batch(raw, total)
-                except BatchProblem as problem:
+                except BatchError as problem:
                     raise record_error(
-                        stream, name, plugin, file, f"batch {number}{problem.where()}: {problem}",
-                        batch=number, record=problem.record, field_name=problem.field,
+                        stream,
+                        name,
+                        plugin,
+                        file,
+                        f"batch {number}{problem.where()}: {problem}",
+                        batch=number,
+                        record=problem.record,
+                        field_name=problem.field,
                     ) from None
                 dropped += late
                 if batch is not None:

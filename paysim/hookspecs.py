@@ -56,7 +56,6 @@ ArrivalColumns = Mapping[str, object]
 length (the fast form)."""
 
 
-
 @runtime_checkable
 class ArrivalGenerator(Protocol):
     """Produces an agent's payments instead of the built-in Poisson stream."""

@@ -154,9 +154,7 @@ def objectives(pm: pluggy.PluginManager | None = None) -> dict[str, Objective]:
     return out
 
 
-def _fail(
-    message: str, file: str | None, pointer: str, suggestion: str | None = None
-) -> NoReturn:
+def _fail(message: str, file: str | None, pointer: str, suggestion: str | None = None) -> NoReturn:
     raise ObjectiveError(message, file=file, pointer=pointer, suggestion=suggestion)
 
 
@@ -197,7 +195,7 @@ def bind_objective(
             where_metric,
             did_you_mean(str(metric), known),
         )
-    obj = known[cast(str, metric)]
+    obj = known[metric]
     declared = {p.name: p for p in obj.params}
     values: dict[str, object] = {}
     for key, value in spec.items():
@@ -237,7 +235,7 @@ def _check_value(
     if param.kind in ("agent", "cost_component", "str"):
         if not isinstance(value, str):
             _fail(f"`{param.name}` must be a string, found {value!r}", file, pointer)
-        text = cast(str, value)
+        text = value
         if param.kind == "agent" and agents is not None and text not in agents:
             _fail(f"unknown agent `{text}`", file, pointer, did_you_mean(text, agents))
         if param.kind == "cost_component" and text not in cost_components():
@@ -332,12 +330,16 @@ def agent_cost(summary: Summary, agent: str) -> float:
     description="One cost component, of one agent or summed over all, cents.",
 )
 def cost_component(summary: Summary, component: str, agent: str | None = None) -> float:
-    costs = _section(summary, "costs") if agent is None else _section(_agent(summary, agent), "costs")
+    costs = (
+        _section(summary, "costs") if agent is None else _section(_agent(summary, agent), "costs")
+    )
     return _number(costs, component)
 
 
 @builtin(
-    "settlement_rate", description="Settled / arrived payments (1.0 with none).", direction="maximize"
+    "settlement_rate",
+    description="Settled / arrived payments (1.0 with none).",
+    direction="maximize",
 )
 def settlement_rate(summary: Summary) -> float:
     return _number(_section(summary, "totals"), "settlement_rate")

@@ -52,11 +52,14 @@ def _registers(pm: PaysimPluginManager, plugin: object, info: PluginInfo) -> dic
                 continue
 
             def register(
-                *args: object, _hook: str = caller.name, **kwargs: object
+                *args: object,
+                _hook: str = caller.name,
+                _names: list[str] = names,
+                **kwargs: object,
             ) -> None:
-                names.append(_name_of(_hook, args, kwargs))
+                _names.append(_name_of(_hook, args, kwargs))
 
-            impl.function(**{a: register for a in impl.argnames})
+            impl.function(**dict.fromkeys(impl.argnames, register))
         out[caller.name] = names
     return out
 

@@ -31,7 +31,7 @@ import importlib.metadata
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -218,9 +218,7 @@ def _load_installed(pm: PaysimPluginManager, *, force: bool = False) -> None:
         seen |= names
         if wanted is not None and not (names & wanted):
             continue
-        info = PluginInfo(
-            ep.name, dist, ep.dist.version if ep.dist is not None else None, ep.value
-        )
+        info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist is not None else None, ep.value)
         if ep.name in pm.infos or pm.get_plugin(ep.name) is not None:
             other = pm.infos.get(ep.name)
             pm.load_failures.append(
@@ -363,7 +361,9 @@ def collect(
             try:
                 name, value = adapt(*args, **kwargs)
             except (TypeError, ValueError, AttributeError) as exc:
-                raise PluginError(f"invalid registration: {exc}", plugin=info, hook=hook_name)
+                raise PluginError(
+                    f"invalid registration: {exc}", plugin=info, hook=hook_name
+                ) from exc
             found[name] = Registration(name, value, info)
 
         return {"register": register}
@@ -440,7 +440,9 @@ def register_commands(app: typer.Typer) -> list[PluginError]:
     return problems
 
 
-def command_names(app: typer.Typer, skip: tuple[list[object], list[object]] = ([], [])) -> set[str]:
+def command_names(
+    app: typer.Typer, skip: tuple[Sequence[object], Sequence[object]] = ((), ())
+) -> set[str]:
     """Names of the commands and groups of ``app`` (those not in ``skip``)."""
     names = set()
     for command in app.registered_commands:

@@ -162,24 +162,47 @@ def bulk(tmp_path: Path) -> Iterator[tuple[type[Bulk], Path]]:
 
 RECORDS = [
     {"tick": 0, "sender": "A", "receiver": "B", "amount": 700, "deadline_tick": 4},
-    {"tick": 0, "sender": "A", "receiver": "C", "amount": 300, "deadline_tick": 9,
-     "priority": 9, "divisible": True, "rtgs_priority": "Urgent"},
-    {"tick": 3, "sender": "A", "receiver": "B", "amount": 4500, "deadline_tick": 12,
-     "priority": None},
+    {
+        "tick": 0,
+        "sender": "A",
+        "receiver": "C",
+        "amount": 300,
+        "deadline_tick": 9,
+        "priority": 9,
+        "divisible": True,
+        "rtgs_priority": "Urgent",
+    },
+    {
+        "tick": 3,
+        "sender": "A",
+        "receiver": "B",
+        "amount": 4500,
+        "deadline_tick": 12,
+        "priority": None,
+    },
     {"tick": 12, "sender": "A", "receiver": "C", "amount": 25, "deadline_tick": 19},
 ]
 
 
 def as_columns(records: list[dict[str, object]]) -> dict[str, list[object]]:
-    fields = ["tick", "sender", "receiver", "amount", "deadline_tick", "priority", "divisible",
-              "rtgs_priority"]
+    fields = [
+        "tick",
+        "sender",
+        "receiver",
+        "amount",
+        "deadline_tick",
+        "priority",
+        "divisible",
+        "rtgs_priority",
+    ]
     return {f: [r.get(f) for r in records] for f in fields}
 
 
 def arrivals(sim: paysim.Simulation) -> list[tuple[object, ...]]:
     rows = [r for r in sim.events().to_pylist() if r["event_type"] == "Arrival"]
-    return [(r["tick"], r["agent_id"], r["counterparty_id"], r["amount"], r["details"])
-            for r in rows]
+    return [
+        (r["tick"], r["agent_id"], r["counterparty_id"], r["amount"], r["details"]) for r in rows
+    ]
 
 
 def test_records_columns_numpy_and_record_batches_give_the_same_run(bulk) -> None:
@@ -191,8 +214,13 @@ def test_records_columns_numpy_and_record_batches_give_the_same_run(bulk) -> Non
         [as_columns(RECORDS)],
         [pa.RecordBatch.from_pydict(as_columns(RECORDS))],
         [pa.Table.from_pydict(as_columns(RECORDS[:3])), as_columns(RECORDS[3:])],
-        [{**as_columns(RECORDS), "tick": np.array([0, 0, 3, 12], dtype=np.uint16),
-          "amount": np.array([700, 300, 4500, 25])}],
+        [
+            {
+                **as_columns(RECORDS),
+                "tick": np.array([0, 0, 3, 12], dtype=np.uint16),
+                "amount": np.array([700, 300, 4500, 25]),
+            }
+        ],
     ]
     runs = []
     for batches in forms:
@@ -203,7 +231,10 @@ def test_records_columns_numpy_and_record_batches_give_the_same_run(bulk) -> Non
     assert all(run == runs[0] for run in runs[1:])
     got = runs[0][0]
     assert [(t, a, c, m) for t, a, c, m, _ in got] == [
-        (0, "A", "B", 700), (0, "A", "C", 300), (3, "A", "B", 4500), (12, "A", "C", 25)
+        (0, "A", "B", 700),
+        (0, "A", "C", 300),
+        (3, "A", "B", 4500),
+        (12, "A", "C", 25),
     ]
     assert '"priority":9' in str(got[1][4]) and '"divisible":true' in str(got[1][4])
     assert '"rtgs_priority":"Urgent"' in str(got[1][4]) and '"priority":5' in str(got[2][4])
@@ -225,35 +256,71 @@ def test_batches_are_the_same_as_json_records_into_the_engine(bulk) -> None:
 @pytest.mark.parametrize(
     ("batch", "where"),
     [
-        ({"tick": [1], "sender": ["A"], "receiver": ["B"], "amount": [5], "deadline": [3]},
-         "batch 0, field `deadline`: unknown field `deadline`; fields are tick, sender, receiver, "
-         "amount, deadline_tick, priority, divisible, rtgs_priority (did you mean "
-         "`deadline_tick`?)"),
-        ([RECORDS[0], {**RECORDS[0], "amount": 12.5}],
-         "batch 0, record 1, field `amount`: expected an integer, found 12.5 (float)"),
-        ([RECORDS[0], {k: v for k, v in RECORDS[0].items() if k != "deadline_tick"}],
-         "batch 0, record 1, field `deadline_tick`: missing"),
-        ([RECORDS[0], {**RECORDS[0], "receiver": 7}],
-         "batch 0, record 1, field `receiver`: expected a string, found 7 (int)"),
-        ([RECORDS[0], {**RECORDS[0], "divisible": 1}],
-         "batch 0, record 1, field `divisible`: expected true or false, found 1 (int)"),
-        ([RECORDS[0], {**RECORDS[0], "amount": 2**64}],
-         "batch 0, record 1, field `amount`: 18446744073709551616 is outside the 64-bit range"),
-        ({"tick": [1, 2], "sender": ["A"], "receiver": ["B"], "amount": [5], "deadline_tick": [3]},
-         "batch 0: columns of different lengths (tick: 2, sender: 1, receiver: 1, amount: 1, "
-         "deadline_tick: 1)"),
-        ({"tick": pa.array([1.0]), "sender": ["A"], "receiver": ["B"], "amount": [5],
-          "deadline_tick": [3]},
-         "batch 0, field `tick`: expected integers, found a column of double"),
-        ("not a batch", "batch 0: expected a list of records, a dict of columns or a "
-         "pyarrow.RecordBatch, found str"),
-        ([RECORDS[0], {**RECORDS[0], "receiver": "Z"}],
-         "batch 0, record 1, field `receiver`: unknown agent `Z`"),
-        ([RECORDS[0], {**RECORDS[0], "deadline_tick": -1, "tick": 2}],
-         "batch 0, record 1, field `deadline_tick`: the deadline is before the arrival tick"),
-        ([{**RECORDS[0], "tick": 25}, {**RECORDS[0], "rtgs_priority": "Now"}],
-         "batch 0, record 1, field `rtgs_priority`: expected HighlyUrgent, Urgent or Normal, "
-         "found `Now`"),
+        (
+            {"tick": [1], "sender": ["A"], "receiver": ["B"], "amount": [5], "deadline": [3]},
+            "batch 0, field `deadline`: unknown field `deadline`; fields are tick, sender, "
+            "receiver, amount, deadline_tick, priority, divisible, rtgs_priority (did you mean "
+            "`deadline_tick`?)",
+        ),
+        (
+            [RECORDS[0], {**RECORDS[0], "amount": 12.5}],
+            "batch 0, record 1, field `amount`: expected an integer, found 12.5 (float)",
+        ),
+        (
+            [RECORDS[0], {k: v for k, v in RECORDS[0].items() if k != "deadline_tick"}],
+            "batch 0, record 1, field `deadline_tick`: missing",
+        ),
+        (
+            [RECORDS[0], {**RECORDS[0], "receiver": 7}],
+            "batch 0, record 1, field `receiver`: expected a string, found 7 (int)",
+        ),
+        (
+            [RECORDS[0], {**RECORDS[0], "divisible": 1}],
+            "batch 0, record 1, field `divisible`: expected true or false, found 1 (int)",
+        ),
+        (
+            [RECORDS[0], {**RECORDS[0], "amount": 2**64}],
+            "batch 0, record 1, field `amount`: 18446744073709551616 is outside the 64-bit range",
+        ),
+        (
+            {
+                "tick": [1, 2],
+                "sender": ["A"],
+                "receiver": ["B"],
+                "amount": [5],
+                "deadline_tick": [3],
+            },
+            "batch 0: columns of different lengths (tick: 2, sender: 1, receiver: 1, amount: 1, "
+            "deadline_tick: 1)",
+        ),
+        (
+            {
+                "tick": pa.array([1.0]),
+                "sender": ["A"],
+                "receiver": ["B"],
+                "amount": [5],
+                "deadline_tick": [3],
+            },
+            "batch 0, field `tick`: expected integers, found a column of double",
+        ),
+        (
+            "not a batch",
+            "batch 0: expected a list of records, a dict of columns or a "
+            "pyarrow.RecordBatch, found str",
+        ),
+        (
+            [RECORDS[0], {**RECORDS[0], "receiver": "Z"}],
+            "batch 0, record 1, field `receiver`: unknown agent `Z`",
+        ),
+        (
+            [RECORDS[0], {**RECORDS[0], "deadline_tick": -1, "tick": 2}],
+            "batch 0, record 1, field `deadline_tick`: the deadline is before the arrival tick",
+        ),
+        (
+            [{**RECORDS[0], "tick": 25}, {**RECORDS[0], "rtgs_priority": "Now"}],
+            "batch 0, record 1, field `rtgs_priority`: expected HighlyUrgent, Urgent or Normal, "
+            "found `Now`",
+        ),
     ],
 )
 def test_a_bad_batch_or_record_is_located(bulk, batch: object, where: str) -> None:
@@ -302,7 +369,7 @@ def test_a_generator_that_raises_is_a_plugin_error(bulk) -> None:
         yield RECORDS[:1]
         raise KeyError("rate")
 
-    gen.batches = {"A": broken()}  # type: ignore[dict-item]
+    gen.batches = {"A": broken()}
     with pytest.raises(PluginError) as info:
         paysim.Simulation(path)
     assert str(info.value) == (

@@ -24,14 +24,22 @@ SHIPPED = {
 }
 
 
-def paysim(*args: object, env: dict[str, str] | None = None, cwd: Path | None = None,
-           site: Path | None = None) -> subprocess.CompletedProcess[str]:
+def paysim(
+    *args: object,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    site: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("PAYSIM_")}
     if site is not None:
         full["PYTHONPATH"] = str(site)
     full.update(env or {})
     return subprocess.run(
-        [str(PAYSIM), *map(str, args)], capture_output=True, text=True, env=full, cwd=cwd,
+        [str(PAYSIM), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=cwd,
         check=False,
     )
 
@@ -65,8 +73,10 @@ def test_plugins_lists_the_three_distributions_and_none_when_autoload_is_off() -
     ("allow", "expected"),
     [
         ("paysim-tabular", {("tabular", "paysim-tabular")}),
-        ("networks, research", {("networks", "paysim-networks"),
-                                ("research", "paysim-research-policies")}),
+        (
+            "networks, research",
+            {("networks", "paysim-networks"), ("research", "paysim-research-policies")},
+        ),
         ("PAYSIM_TABULAR", {("tabular", "paysim-tabular")}),
         ("", set()),
     ],
@@ -176,9 +186,20 @@ def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path.write_text(textwrap.dedent(text).lstrip())
     site = root / "site"
     pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-         str(root / "dist")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(root / "dist"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert pip.returncode == 0, pip.stderr
     return site
@@ -237,8 +258,13 @@ def test_a_generator_that_raises_is_a_runtime_failure_naming_the_plugin(
 ) -> None:
     out = tmp_path / "ev.parquet"
     run = paysim(
-        "run", generator_scenario(tmp_path, "raises"), "--sink", f"parquet:path={out}",
-        env={"PAYSIM_LOAD_PLUGINS": "generators,tabular"}, site=broken_site, cwd=tmp_path,
+        "run",
+        generator_scenario(tmp_path, "raises"),
+        "--sink",
+        f"parquet:path={out}",
+        env={"PAYSIM_LOAD_PLUGINS": "generators,tabular"},
+        site=broken_site,
+        cwd=tmp_path,
     )
     assert run.returncode == 1
     assert run.stderr == (
@@ -254,8 +280,13 @@ def test_a_generator_record_with_a_bad_field_names_the_plugin_batch_record_and_f
 ) -> None:
     out = tmp_path / "ev.parquet"
     run = paysim(
-        "run", generator_scenario(tmp_path, "bad_record").name, "--sink", f"parquet:path={out}",
-        env={"PAYSIM_LOAD_PLUGINS": "generators,tabular"}, site=broken_site, cwd=tmp_path,
+        "run",
+        generator_scenario(tmp_path, "bad_record").name,
+        "--sink",
+        f"parquet:path={out}",
+        env={"PAYSIM_LOAD_PLUGINS": "generators,tabular"},
+        site=broken_site,
+        cwd=tmp_path,
     )
     assert run.returncode == 2
     assert run.stderr == (

@@ -47,9 +47,20 @@ def hello_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path.write_text(content, encoding="utf-8")
     site = root / "site"
     pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site),
-         str(root / "paysim-hello")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(root / "paysim-hello"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert pip.returncode == 0, pip.stderr
     return site
@@ -58,17 +69,28 @@ def hello_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(site: Path, *args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(site), "PAYSIM_LOAD_PLUGINS": "paysim-hello"}
     return subprocess.run(
-        [str(PAYSIM), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env,
+        [str(PAYSIM), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
         check=False,
     )
 
 
 def test_the_documented_minimal_plugin_installs_and_runs(hello_site: Path, tmp_path: Path) -> None:
-    assert set(documented_files()) == {"paysim-hello/pyproject.toml", "paysim-hello/paysim_hello.py"}
+    assert set(documented_files()) == {
+        "paysim-hello/pyproject.toml",
+        "paysim-hello/paysim_hello.py",
+    }
     listing = run(hello_site, "plugins", "--format", "json", cwd=tmp_path)
     assert listing.returncode == 0, listing.stderr
     (entry,) = json.loads(listing.stdout)
-    assert (entry["name"], entry["distribution"], entry["version"]) == ("hello", "paysim-hello", "0.1.0")
+    assert (entry["name"], entry["distribution"], entry["version"]) == (
+        "hello",
+        "paysim-hello",
+        "0.1.0",
+    )
     assert entry["registers"] == {
         "paysim_register_arrival_generators": ["every_few_ticks"],
         "paysim_register_objectives": ["queued_at_end"],

@@ -68,8 +68,11 @@ class TeamSource:
             "payment_tree": {
                 "type": "condition",
                 "node_id": "late",
-                "condition": {"op": "<=", "left": {"field": "ticks_to_deadline"},
-                              "right": {"value": 2}},
+                "condition": {
+                    "op": "<=",
+                    "left": {"field": "ticks_to_deadline"},
+                    "right": {"value": 2},
+                },
                 "on_true": {"type": "action", "node_id": "go", "action": "Release"},
                 "on_false": {"type": "action", "node_id": "wait", "action": "Hold"},
             },
@@ -112,8 +115,13 @@ def test_hook_paysim_register_arrival_generators(registered: list[object], tmp_p
             self, scenario: object, agent_id: str, options: Mapping[str, object], seed: int
         ) -> Iterator[pa.RecordBatch]:
             yield pa.RecordBatch.from_pydict(
-                {"tick": [2, 4], "sender": [agent_id] * 2, "receiver": ["B", "B"],
-                 "amount": [100, 200], "deadline_tick": [5, 9]}
+                {
+                    "tick": [2, 4],
+                    "sender": [agent_id] * 2,
+                    "receiver": ["B", "B"],
+                    "amount": [100, 200],
+                    "deadline_tick": [5, 9],
+                }
             )
 
     class Plugin:
@@ -168,8 +176,14 @@ def test_hook_paysim_register_sinks(registered: list[object], tmp_path: Path, wh
     add(registered, Plugin(), "test-exploding")
     out = tmp_path / "events.parquet"
     result = invoke(
-        "run", DEMO, "--sink", f"parquet:path={out}", "--sink", f"exploding:when={when}",
-        "--format", "events",
+        "run",
+        DEMO,
+        "--sink",
+        f"parquet:path={out}",
+        "--sink",
+        f"exploding:when={when}",
+        "--format",
+        "events",
     )
     assert result.exit_code == 1
     message = result.stderr.strip()
@@ -208,7 +222,11 @@ def test_hook_paysim_register_commands(registered: list[object]) -> None:
         def paysim_register_commands(self, app: typer.Typer) -> None:
             raise RuntimeError("no commands today")
 
-    for plugin, name in ((Hello(), "test-hello"), (Shadow(), "test-shadow"), (Raising(), "test-raising")):
+    for plugin, name in (
+        (Hello(), "test-hello"),
+        (Shadow(), "test-shadow"),
+        (Raising(), "test-raising"),
+    ):
         current_manager().register(plugin, name=name)
         registered.append(plugin)
     app = typer.Typer()
@@ -228,13 +246,17 @@ def test_hook_paysim_register_commands(registered: list[object]) -> None:
 def test_hook_paysim_register_objectives(registered: list[object]) -> None:
     def late_share(summary: Mapping[str, Any], agent: str) -> float:
         a = summary["agents"][agent]
-        return (a["sent"] - a["settled_sent"]) / max(1, a["sent"])
+        return float((a["sent"] - a["settled_sent"]) / max(1, a["sent"]))
 
     class Plugin:
         @hookimpl
         def paysim_register_objectives(self, register: Any) -> None:
-            register("late_share", late_share,
-                     params=[ObjectiveParam("agent", "agent")], description="unsettled share")
+            register(
+                "late_share",
+                late_share,
+                params=[ObjectiveParam("agent", "agent")],
+                description="unsettled share",
+            )
 
     add(registered, Plugin(), "test-objectives")
     known = objectives()

@@ -8,14 +8,41 @@ import pytest
 import paysim
 from paysim.objectives import ObjectiveError, bind_objective, cost_components, objectives
 
-COSTS_A = {"overdraft": 10, "delay": 20, "collateral": 0, "liquidity": 5, "deadline_penalty": 0,
-           "eod_penalty": 0, "drop_penalty": 0, "split_friction": 0, "total": 35}
-COSTS_B = {"overdraft": 0, "delay": 7, "collateral": 3, "liquidity": 0, "deadline_penalty": 100,
-           "eod_penalty": 0, "drop_penalty": 0, "split_friction": 0, "total": 110}
+COSTS_A = {
+    "overdraft": 10,
+    "delay": 20,
+    "collateral": 0,
+    "liquidity": 5,
+    "deadline_penalty": 0,
+    "eod_penalty": 0,
+    "drop_penalty": 0,
+    "split_friction": 0,
+    "total": 35,
+}
+COSTS_B = {
+    "overdraft": 0,
+    "delay": 7,
+    "collateral": 3,
+    "liquidity": 0,
+    "deadline_penalty": 100,
+    "eod_penalty": 0,
+    "drop_penalty": 0,
+    "split_friction": 0,
+    "total": 110,
+}
 SUMMARY: dict[str, object] = {
-    "totals": {"arrivals": 10, "settled": 7, "settled_value": 700, "unsettled": 2, "dropped": 1,
-               "overdue": 3, "lsm_settled": 0, "settlement_rate": 0.7,
-               "value_settlement_rate": 0.65, "total_cost": 145},
+    "totals": {
+        "arrivals": 10,
+        "settled": 7,
+        "settled_value": 700,
+        "unsettled": 2,
+        "dropped": 1,
+        "overdue": 3,
+        "lsm_settled": 0,
+        "settlement_rate": 0.7,
+        "value_settlement_rate": 0.65,
+        "total_cost": 145,
+    },
     "costs": {k: COSTS_A[k] + COSTS_B[k] for k in COSTS_A},
     "agents": {"BANK_A": {"costs": COSTS_A}, "BANK_B": {"costs": COSTS_B}},
 }
@@ -26,10 +53,16 @@ SUMMARY: dict[str, object] = {
     [
         ("total_cost", 145.0, "total_cost"),
         ({"metric": "agent_cost", "agent": "BANK_B"}, 110.0, "agent_cost[agent=BANK_B]"),
-        ({"metric": "cost_component", "component": "delay"}, 27.0,
-         "cost_component[component=delay]"),
-        ({"metric": "cost_component", "component": "delay", "agent": "BANK_A"}, 20.0,
-         "cost_component[component=delay,agent=BANK_A]"),
+        (
+            {"metric": "cost_component", "component": "delay"},
+            27.0,
+            "cost_component[component=delay]",
+        ),
+        (
+            {"metric": "cost_component", "component": "delay", "agent": "BANK_A"},
+            20.0,
+            "cost_component[component=delay,agent=BANK_A]",
+        ),
         ("settlement_rate", 0.7, "settlement_rate"),
         ("value_settlement_rate", 0.65, "value_settlement_rate"),
         ("unsettled", 2.0, "unsettled"),
@@ -64,28 +97,68 @@ def test_objectives_agree_with_a_real_run() -> None:
 @pytest.mark.parametrize(
     ("spec", "pointer", "message", "suggestion"),
     [
-        ({"metric": "total_cots"}, "/objective/metric", "unknown objective `total_cots`",
-         "did you mean `total_cost`?"),
-        ("agent_cots", "/objective", "unknown objective `agent_cots`", "did you mean `agent_cost`?"),
+        (
+            {"metric": "total_cots"},
+            "/objective/metric",
+            "unknown objective `total_cots`",
+            "did you mean `total_cost`?",
+        ),
+        (
+            "agent_cots",
+            "/objective",
+            "unknown objective `agent_cots`",
+            "did you mean `agent_cost`?",
+        ),
         ({"agent": "BANK_A"}, "/objective", "missing `metric`", None),
-        ({"metric": "agent_cost"}, "/objective",
-         "objective `agent_cost` needs `agent` (an agent id of the scenario)", None),
-        ({"metric": "agent_cost", "agnet": "BANK_A"}, "/objective/agnet",
-         "objective `agent_cost` takes `agent`; found `agnet`", "did you mean `agent`?"),
-        ({"metric": "total_cost", "agent": "BANK_A"}, "/objective/agent",
-         "objective `total_cost` takes no parameters; found `agent`", None),
-        ({"metric": "agent_cost", "agent": "BANK_Z"}, "/objective/agent",
-         "unknown agent `BANK_Z`", "did you mean `BANK_B`?"),
-        ({"metric": "agent_cost", "agent": "bank_a"}, "/objective/agent",
-         "unknown agent `bank_a`", "did you mean `BANK_A`?"),
-        ({"metric": "cost_component", "component": "dealy"}, "/objective/component",
-         "unknown cost component `dealy`; expected one of overdraft, delay, collateral, "
-         "liquidity, deadline_penalty, eod_penalty, drop_penalty, split_friction",
-         "did you mean `delay`?"),
-        ({"metric": "agent_cost", "agent": 5}, "/objective/agent",
-         "`agent` must be a string, found 5", None),
-        (["total_cost"], "/objective", "expected an objective name or a mapping with `metric`",
-         None),
+        (
+            {"metric": "agent_cost"},
+            "/objective",
+            "objective `agent_cost` needs `agent` (an agent id of the scenario)",
+            None,
+        ),
+        (
+            {"metric": "agent_cost", "agnet": "BANK_A"},
+            "/objective/agnet",
+            "objective `agent_cost` takes `agent`; found `agnet`",
+            "did you mean `agent`?",
+        ),
+        (
+            {"metric": "total_cost", "agent": "BANK_A"},
+            "/objective/agent",
+            "objective `total_cost` takes no parameters; found `agent`",
+            None,
+        ),
+        (
+            {"metric": "agent_cost", "agent": "BANK_Z"},
+            "/objective/agent",
+            "unknown agent `BANK_Z`",
+            "did you mean `BANK_B`?",
+        ),
+        (
+            {"metric": "agent_cost", "agent": "bank_a"},
+            "/objective/agent",
+            "unknown agent `bank_a`",
+            "did you mean `BANK_A`?",
+        ),
+        (
+            {"metric": "cost_component", "component": "dealy"},
+            "/objective/component",
+            "unknown cost component `dealy`; expected one of overdraft, delay, collateral, "
+            "liquidity, deadline_penalty, eod_penalty, drop_penalty, split_friction",
+            "did you mean `delay`?",
+        ),
+        (
+            {"metric": "agent_cost", "agent": 5},
+            "/objective/agent",
+            "`agent` must be a string, found 5",
+            None,
+        ),
+        (
+            ["total_cost"],
+            "/objective",
+            "expected an objective name or a mapping with `metric`",
+            None,
+        ),
     ],
 )
 def test_bad_specifications_are_located(

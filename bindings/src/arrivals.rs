@@ -80,7 +80,10 @@ fn bytes_of(name: &str, bytes: Option<&[u8]>, rows: usize) -> PyResult<Option<Ve
 
 impl ArrivalBatch {
     fn name(list: &[String], code: i32) -> Option<String> {
-        usize::try_from(code).ok().and_then(|i| list.get(i)).cloned()
+        usize::try_from(code)
+            .ok()
+            .and_then(|i| list.get(i))
+            .cloned()
     }
 
     /// Every record of the batch, as the engine takes them.

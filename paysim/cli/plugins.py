@@ -25,9 +25,7 @@ class ListFormat(StrEnum):
 
 
 def plugins_cmd(
-    show_all: Annotated[
-        bool, typer.Option("--all", help="Include the built-in plugins.")
-    ] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Include the built-in plugins.")] = False,
     hook: Annotated[
         str | None,
         typer.Option("--hook", metavar="NAME", help="Only plugins implementing this hook."),

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from paysim_networks import flows, topology
 
 PAYSIM = Path(sys.executable).with_name("paysim")
@@ -40,7 +39,9 @@ def scenario(tmp: Path, kind: str, options: dict[str, object], n: int = 30, days
 
 
 def arrivals(tmp: Path, path: Path, *args: str) -> list[dict[str, object]]:
-    run = paysim("run", path, "--format", "events", "--filter-event-type", "Arrival", *args, cwd=tmp)
+    run = paysim(
+        "run", path, "--format", "events", "--filter-event-type", "Arrival", *args, cwd=tmp
+    )
     assert run.returncode == 0, run.stderr
     return [json.loads(line) for line in run.stdout.splitlines()]
 
@@ -72,8 +73,9 @@ def test_scale_free_network_has_hubs_and_a_power_law_tail() -> None:
 
 
 def test_core_periphery_network_by_hand() -> None:
-    net = topology.core_periphery(6, core_size=2, periphery_links=1, periphery_density=0.0,
-                                  core_weight=5.0, seed=1)
+    net = topology.core_periphery(
+        6, core_size=2, periphery_links=1, periphery_density=0.0, core_weight=5.0, seed=1
+    )
     assert net.neighbours[0].tolist()[0] == 1 and net.neighbours[1].tolist()[0] == 0
     for bank in range(2, 6):
         (hub,) = net.neighbours[bank].tolist()
@@ -122,8 +124,12 @@ def test_payments_are_deterministic_per_seed_and_change_with_it(tmp_path: Path) 
 
 
 def test_pareto_amounts_respect_the_minimum(tmp_path: Path) -> None:
-    options = {"payments_per_day": 200, "amount_distribution": "pareto", "amount_min": 5_000,
-               "pareto_alpha": 1.2}
+    options = {
+        "payments_per_day": 200,
+        "amount_distribution": "pareto",
+        "amount_min": 5_000,
+        "pareto_alpha": 1.2,
+    }
     rows = arrivals(tmp_path, scenario(tmp_path, "scale_free", options))
     assert rows and min(int(str(r["amount"])) for r in rows) >= 5_000
 

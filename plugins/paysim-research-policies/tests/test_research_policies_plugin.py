@@ -15,7 +15,12 @@ import pytest
 import yaml
 
 PAYSIM = Path(sys.executable).with_name("paysim")
-NAMES = ["bech_garratt_timing", "castro_release_fraction", "mm_balance_reactive", "mm_receipt_reactive"]
+NAMES = [
+    "bech_garratt_timing",
+    "castro_release_fraction",
+    "mm_balance_reactive",
+    "mm_receipt_reactive",
+]
 
 
 def paysim(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -27,8 +32,9 @@ def paysim(*args: object, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_installed_and_listed_as_a_policy_source(tmp_path: Path) -> None:
     dist = importlib.metadata.distribution("paysim-research-policies")
     assert [(e.group, e.name) for e in dist.entry_points] == [("paysim", "research")]
-    listing = paysim("plugins", "--format", "json", "--hook", "paysim_register_policy_sources",
-                     cwd=tmp_path)
+    listing = paysim(
+        "plugins", "--format", "json", "--hook", "paysim_register_policy_sources", cwd=tmp_path
+    )
     assert listing.returncode == 0, listing.stderr
     (entry,) = [e for e in json.loads(listing.stdout) if e["name"] == "research"]
     assert entry["registers"] == {"paysim_register_policy_sources": ["research"]}
@@ -36,7 +42,9 @@ def test_installed_and_listed_as_a_policy_source(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_policy_validates_strictly_and_declares_search_ranges(tmp_path: Path, name: str) -> None:
+def test_every_policy_validates_strictly_and_declares_search_ranges(
+    tmp_path: Path, name: str
+) -> None:
     folder = resources.files("paysim_research_policies").joinpath("policies")
     text = folder.joinpath(f"{name}.json").read_text("utf-8")
     (tmp_path / f"{name}.json").write_text(text)
@@ -64,9 +72,14 @@ def write(tmp: Path, agents: list[dict[str, object]], events: list[dict[str, obj
 
 def pay(tick: int, sender: str, receiver: str, amount: int, priority: int = 5) -> dict[str, object]:
     return {
-        "type": "CustomTransactionArrival", "schedule": "OneTime", "tick": tick,
-        "from_agent": sender, "to_agent": receiver, "amount": amount,
-        "priority": priority, "deadline": 15,
+        "type": "CustomTransactionArrival",
+        "schedule": "OneTime",
+        "tick": tick,
+        "from_agent": sender,
+        "to_agent": receiver,
+        "amount": amount,
+        "priority": priority,
+        "deadline": 15,
     }
 
 
@@ -86,8 +99,12 @@ def test_mm_balance_reactive_pays_time_critical_at_once_and_the_rest_after_inflo
     tmp_path: Path,
 ) -> None:
     agents = [
-        {"id": "A", "opening_balance": 100_000, "unsecured_cap": 1_000_000,
-         "policy": "research:mm_balance_reactive"},
+        {
+            "id": "A",
+            "opening_balance": 100_000,
+            "unsecured_cap": 1_000_000,
+            "policy": "research:mm_balance_reactive",
+        },
         {"id": "B", "opening_balance": 1_000_000},
     ]
     # Tick 0: A owes 150,000 twice; only the priority-9 one is time-critical. Its balance
@@ -102,8 +119,12 @@ def test_mm_balance_reactive_pays_time_critical_at_once_and_the_rest_after_inflo
 
 def test_mm_receipt_reactive_waits_for_the_counterparty(tmp_path: Path) -> None:
     agents = [
-        {"id": "A", "opening_balance": 1_000_000, "policy": "research:mm_receipt_reactive",
-         "policy_parameters": {"receipt_ratio": 0.5}},
+        {
+            "id": "A",
+            "opening_balance": 1_000_000,
+            "policy": "research:mm_receipt_reactive",
+            "policy_parameters": {"receipt_ratio": 0.5},
+        },
         {"id": "B", "opening_balance": 1_000_000},
         {"id": "C", "opening_balance": 1_000_000},
     ]
@@ -132,8 +153,13 @@ def test_bech_garratt_holds_until_the_afternoon(
 
 def test_bech_garratt_pays_funded_payments_in_the_morning_when_asked(tmp_path: Path) -> None:
     agents = [
-        {"id": "A", "opening_balance": 10_000, "unsecured_cap": 100_000,
-         "policy": "research:bech_garratt_timing", "policy_parameters": {"pay_funded_in_morning": 1}},
+        {
+            "id": "A",
+            "opening_balance": 10_000,
+            "unsecured_cap": 100_000,
+            "policy": "research:bech_garratt_timing",
+            "policy_parameters": {"pay_funded_in_morning": 1},
+        },
         {"id": "B", "opening_balance": 0},
     ]
     path = write(tmp_path, agents, [pay(1, "A", "B", 5_000), pay(1, "A", "B", 50_000)])
@@ -144,9 +170,16 @@ def test_bech_garratt_pays_funded_payments_in_the_morning_when_asked(tmp_path: P
 
 def test_castro_release_fraction_sends_a_share_of_the_queue_each_tick(tmp_path: Path) -> None:
     agents = [
-        {"id": "A", "opening_balance": 1_000_000, "policy": "research:castro_release_fraction",
-         "policy_parameters": {"early_release_fraction": 0.5, "late_release_fraction": 1.0,
-                               "switch_fraction": 0.25}},
+        {
+            "id": "A",
+            "opening_balance": 1_000_000,
+            "policy": "research:castro_release_fraction",
+            "policy_parameters": {
+                "early_release_fraction": 0.5,
+                "late_release_fraction": 1.0,
+                "switch_fraction": 0.25,
+            },
+        },
         {"id": "B", "opening_balance": 0},
     ]
     events = [pay(0, "A", "B", 100 + i) for i in range(4)]  # 100, 101, 102, 103 in queue order
@@ -155,13 +188,18 @@ def test_castro_release_fraction_sends_a_share_of_the_queue_each_tick(tmp_path: 
     # Tick 1: budget 0.5 x 205 = 102 -> 102 fits, then 103 does not.
     # Ticks 2-4: 0.5 x 103 = 51 -> nothing. Tick 5 (5/20 = 0.25): the late fraction, all.
     assert {amount: t for (_, amount), t in ticks.items()} == {
-        100: [0], 101: [0], 102: [1], 103: [5]
+        100: [0],
+        101: [0],
+        102: [1],
+        103: [5],
     }
 
 
 def test_unknown_research_policy_is_bad_input_with_a_suggestion(tmp_path: Path) -> None:
-    agents = [{"id": "A", "opening_balance": 1, "policy": "research:bech_garat_timing"},
-              {"id": "B", "opening_balance": 1}]
+    agents = [
+        {"id": "A", "opening_balance": 1, "policy": "research:bech_garat_timing"},
+        {"id": "B", "opening_balance": 1},
+    ]
     run = paysim("run", write(tmp_path, agents, []), cwd=tmp_path)
     assert run.returncode == 2
     assert "no research policy named `bech_garat_timing`" in run.stderr

@@ -84,13 +84,15 @@ OPTIONS = {
 
 
 def arrivals_of(events: list[dict[str, object]]) -> list[tuple[object, ...]]:
-    out = []
+    out: list[tuple[object, ...]] = []
     for e in events:
         if e["event_type"] != "Arrival":
             continue
         d = e["details"]
         assert isinstance(d, dict)
-        out.append((e["tick"], e["agent_id"], e["counterparty_id"], e["amount"], d["deadline_tick"]))
+        out.append(
+            (e["tick"], e["agent_id"], e["counterparty_id"], e["amount"], d["deadline_tick"])
+        )
     return out
 
 
@@ -101,9 +103,7 @@ def test_csv_replay_maps_timestamps_and_amounts_onto_the_clock(tmp_path: Path) -
     assert run.returncode == 0, run.stderr
     events = [json.loads(line) for line in run.stdout.splitlines()]
     got = sorted(arrivals_of(events), key=lambda a: (a[0], AGENTS.index(str(a[1]))))
-    assert got == sorted(
-        [e[:5] for e in EXPECTED], key=lambda a: (a[0], AGENTS.index(str(a[1])))
-    )
+    assert got == sorted([e[:5] for e in EXPECTED], key=lambda a: (a[0], AGENTS.index(str(a[1]))))
     by_tx = {
         (e["tick"], e["agent_id"], e["amount"]): e["details"]
         for e in events
@@ -212,17 +212,35 @@ def test_parquet_input_and_tick_columns(tmp_path: Path) -> None:
         ("2024-03-04 08:00:00,A,B,ten,,,", {}, "row 2, column `amount`: not a number"),
         ("2024-03-04 08:00:00,A,B,0.001,,,", {}, "row 2, column `amount`: 0.001 is not a whole"),
         ("2024-03-04 08:00:00,A,B,-5,,,", {}, "row 2, column `amount`: -5: expected 1 to 10^15"),
-        ("2024-03-04 18:00:00,A,B,1,,,", {}, "row 2, column `timestamp`: 2024-03-04 18:00:00 is "
-         "outside the business day (opens 08:00, closes 18:00)"),
+        (
+            "2024-03-04 18:00:00,A,B,1,,,",
+            {},
+            "row 2, column `timestamp`: 2024-03-04 18:00:00 is "
+            "outside the business day (opens 08:00, closes 18:00)",
+        ),
         ("2024-03-04 07:59:59,A,B,1,,,", {}, "outside the business day"),
         ("yesterday,A,B,1,,,", {}, "row 2, column `timestamp`: not a timestamp"),
-        ("2024-03-04 09:00:00,A,B,1,2024-03-04 08:00:00,,", {}, "column `deadline`: "
-         "2024-03-04 08:00:00 is before the arrival"),
-        ("2024-03-04 09:00:00,A,B,1,,11,", {}, "row 2, column `priority`: expected an integer 0..10"),
+        (
+            "2024-03-04 09:00:00,A,B,1,2024-03-04 08:00:00,,",
+            {},
+            "column `deadline`: 2024-03-04 08:00:00 is before the arrival",
+        ),
+        (
+            "2024-03-04 09:00:00,A,B,1,,11,",
+            {},
+            "row 2, column `priority`: expected an integer 0..10",
+        ),
         ("2024-03-04 09:00:00,A,B,1,,,maybe", {}, "row 2, column `divisible`"),
-        ("2024-03-04 09:00:00,A,A,1,,,", {}, "row 2, column `receiver`: the receiver is the sender"),
-        ("2024-03-01 09:00:00,A,B,1,,,", {"start_date": "2024-03-04"},
-         "row 2, column `timestamp`: 2024-03-01 09:00:00 is before start_date"),
+        (
+            "2024-03-04 09:00:00,A,A,1,,,",
+            {},
+            "row 2, column `receiver`: the receiver is the sender",
+        ),
+        (
+            "2024-03-01 09:00:00,A,B,1,,,",
+            {"start_date": "2024-03-04"},
+            "row 2, column `timestamp`: 2024-03-01 09:00:00 is before start_date",
+        ),
     ],
 )
 def test_bad_rows_are_reported_with_file_row_and_column(
@@ -246,7 +264,9 @@ def test_bad_options_point_into_the_scenario(tmp_path: Path) -> None:
     run = paysim("run", path, cwd=tmp_path)
     assert run.returncode == 2
     assert "replay.yaml at /agents/0/arrival_config/generator/options" in run.stderr
-    assert "unknown option `tick_secs`" in run.stderr and "did you mean `tick_seconds`?" in run.stderr
+    assert (
+        "unknown option `tick_secs`" in run.stderr and "did you mean `tick_seconds`?" in run.stderr
+    )
     missing = scenario(tmp_path, {"path": "nope.csv"}, balances=(1, 1, 1))
     run = paysim("run", missing, cwd=tmp_path)
     assert run.returncode == 2 and "nope.csv" in run.stderr and "not found" in run.stderr
@@ -257,7 +277,9 @@ def test_calendar_days_leave_gaps_and_dates_do_not(tmp_path: Path) -> None:
     calendar = scenario(tmp_path, {**OPTIONS, "days": "calendar"}, balances=(10**6,) * 3)
     run = paysim("run", calendar, "--days", "3", "--format", "events", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    ticks = sorted(a[0] for a in arrivals_of([json.loads(x) for x in run.stdout.splitlines()]))
+    ticks = sorted(
+        int(str(a[0])) for a in arrivals_of([json.loads(x) for x in run.stdout.splitlines()])
+    )
     # 2024-03-06 is two calendar days after 2024-03-04: day 2, ticks 205 and 240.
     assert ticks == [0, 0, 0, 12, 99, 205, 240]
 

@@ -27,7 +27,7 @@ reproducible and independent across banks; the network uses ``topology_seed`` on
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,7 +43,7 @@ PROFILES: dict[str, tuple[float, ...]] = {
     "afternoon": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 1.9, 2.4),
     "u_shaped": (2.0, 1.5, 1.0, 0.7, 0.6, 0.6, 0.7, 1.0, 1.5, 2.0),
 }
-_COMMON = {
+_COMMON: dict[str, object] = {
     "payments_per_day": 100.0,
     "topology_seed": 1,
     "profile": "uniform",
@@ -56,7 +56,7 @@ _COMMON = {
     "deadline_ticks": [10, 50],
     "urgent_share": 0.1,
 }
-_SPECIFIC = {
+_SPECIFIC: dict[str, dict[str, object]] = {
     "scale_free": {"links_per_node": 2},
     "core_periphery": {
         "core_size": 0,
@@ -125,11 +125,16 @@ def parse(kind: str, raw: Mapping[str, object]) -> Settings:
     profile = o["profile"]
     if isinstance(profile, str):
         if profile not in PROFILES:
-            raise _bad(f"option `profile`: expected one of {', '.join(PROFILES)} or a list of weights")
+            raise _bad(
+                f"option `profile`: expected one of {', '.join(PROFILES)} or a list of weights"
+            )
         weights = PROFILES[profile]
-    elif isinstance(profile, Sequence) and profile and all(
-        isinstance(w, int | float) and not isinstance(w, bool) and w >= 0 for w in profile
-    ) and sum(float(w) for w in profile) > 0:
+    elif (
+        isinstance(profile, Sequence)
+        and profile
+        and all(isinstance(w, int | float) and not isinstance(w, bool) and w >= 0 for w in profile)
+        and sum(float(w) for w in profile) > 0
+    ):
         weights = tuple(float(w) for w in profile)
     else:
         raise _bad(f"option `profile`: expected a name or a list of weights ≥ 0, found {profile!r}")
@@ -140,10 +145,14 @@ def parse(kind: str, raw: Mapping[str, object]) -> Settings:
         and all(isinstance(v, int) and not isinstance(v, bool) for v in window)
         and 0 <= window[0] <= window[1]
     ):
-        raise _bad(f"option `deadline_ticks`: expected [min, max] with 0 ≤ min ≤ max, found {window!r}")
+        raise _bad(
+            f"option `deadline_ticks`: expected [min, max] with 0 ≤ min ≤ max, found {window!r}"
+        )
     distribution = o["amount_distribution"]
     if distribution not in ("lognormal", "pareto"):
-        raise _bad(f"option `amount_distribution`: expected lognormal or pareto, found {distribution!r}")
+        raise _bad(
+            f"option `amount_distribution`: expected lognormal or pareto, found {distribution!r}"
+        )
     settings = Settings(
         kind=kind,
         payments_per_day=_number(o, "payments_per_day", 0, 1e8),
@@ -160,8 +169,8 @@ def parse(kind: str, raw: Mapping[str, object]) -> Settings:
         urgent_share=_number(o, "urgent_share", 0, 1),
     )
     if kind == "scale_free":
-        return _replace(settings, links_per_node=_integer(o, "links_per_node", 1, 1000))
-    return _replace(
+        return replace(settings, links_per_node=_integer(o, "links_per_node", 1, 1000))
+    return replace(
         settings,
         core_size=_integer(o, "core_size", 0, 100_000),
         periphery_links=_integer(o, "periphery_links", 1, 100_000),
@@ -170,19 +179,21 @@ def parse(kind: str, raw: Mapping[str, object]) -> Settings:
     )
 
 
-def _replace(settings: Settings, **changes: object) -> Settings:
-    from dataclasses import replace
-
-    return replace(settings, **changes)
-
-
 _networks: dict[tuple[object, ...], topology.Network] = {}
 
 
 def network(settings: Settings, n: int) -> topology.Network:
     """The network of ``settings`` over ``n`` banks (cached: every bank of a run asks)."""
-    key = (n, settings.kind, settings.topology_seed, settings.links_per_node, settings.core_size,
-           settings.periphery_links, settings.periphery_density, settings.core_weight)
+    key = (
+        n,
+        settings.kind,
+        settings.topology_seed,
+        settings.links_per_node,
+        settings.core_size,
+        settings.periphery_links,
+        settings.periphery_density,
+        settings.core_weight,
+    )
     found = _networks.get(key)
     if found is None:
         if settings.kind == "scale_free":
@@ -190,8 +201,12 @@ def network(settings: Settings, n: int) -> topology.Network:
         else:
             core = settings.core_size or max(2, n // 10)
             found = topology.core_periphery(
-                n, core, settings.periphery_links, settings.periphery_density,
-                settings.core_weight, settings.topology_seed,
+                n,
+                core,
+                settings.periphery_links,
+                settings.periphery_density,
+                settings.core_weight,
+                settings.topology_seed,
             )
         if len(_networks) >= 8:
             _networks.pop(next(iter(_networks)))
@@ -206,7 +221,8 @@ def tick_weights(profile: tuple[float, ...], ticks_per_day: int) -> np.ndarray:
     weights = np.asarray(profile, dtype=float)[segment]
     counts = np.bincount(segment, minlength=len(profile))
     weights = weights / counts[segment]
-    return weights / weights.sum()
+    result: np.ndarray = weights / weights.sum()
+    return result
 
 
 def amounts(settings: Settings, rng: np.random.Generator, count: int) -> np.ndarray:
@@ -215,7 +231,8 @@ def amounts(settings: Settings, rng: np.random.Generator, count: int) -> np.ndar
         raw = settings.amount_min * (1.0 + rng.pareto(settings.pareto_alpha, count))
     else:
         raw = settings.amount_median * np.exp(settings.amount_sigma * rng.standard_normal(count))
-    return np.clip(np.rint(raw), 1, settings.amount_max).astype(np.int64)
+    result: np.ndarray = np.clip(np.rint(raw), 1, settings.amount_max).astype(np.int64)
+    return result
 
 
 class NetworkArrivals:

@@ -43,8 +43,9 @@ class Network:
 
     def receiver_weights(self, bank: int) -> np.ndarray:
         """Probabilities of each neighbour of ``bank`` being the receiver of its payment."""
-        weights = self.degree[self.neighbours[bank]].astype(float)
-        return weights / weights.sum()
+        weights: np.ndarray = self.degree[self.neighbours[bank]].astype(float)
+        result: np.ndarray = weights / weights.sum()
+        return result
 
 
 def _network(n: int, edges: set[tuple[int, int]], core: np.ndarray, core_weight: float) -> Network:

@@ -23,7 +23,9 @@ class ResearchPolicies:
 
     def names(self) -> list[str]:
         folder = resources.files(__package__).joinpath("policies")
-        return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+        return sorted(
+            p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
+        )
 
     def resolve(self, ref: str) -> dict[str, object]:
         from paysim.config.suggest import did_you_mean

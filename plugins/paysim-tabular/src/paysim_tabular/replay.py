@@ -124,7 +124,9 @@ def parse_options(options: Mapping[str, object], base_dir: Path | None) -> Optio
         or not isinstance(tick_seconds, int | float)
         or not 0 < tick_seconds < 86_400
     ):
-        raise _bad(f"option `tick_seconds`: expected a number of seconds > 0, found {tick_seconds!r}")
+        raise _bad(
+            f"option `tick_seconds`: expected a number of seconds > 0, found {tick_seconds!r}"
+        )
     start = options.get("start_date")
     if start is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(start)):
         raise _bad(f"option `start_date`: expected YYYY-MM-DD, found {start!r}")
@@ -164,8 +166,10 @@ def _read(opts: Options, con: duckdb.DuckDBPyConnection) -> pa.Table:
 
     if not opts.path.is_file():
         raise ScenarioError("payments file not found", file=opts.shown)
-    reader = "read_parquet($path)" if opts.format == "parquet" else (
-        "read_csv($path, header = true, all_varchar = true)"
+    reader = (
+        "read_parquet($path)"
+        if opts.format == "parquet"
+        else ("read_csv($path, header = true, all_varchar = true)")
     )
     try:
         table = con.sql(
@@ -173,7 +177,9 @@ def _read(opts: Options, con: duckdb.DuckDBPyConnection) -> pa.Table:
         ).to_arrow_table()
     except Exception as exc:  # DuckDB's own message says what is wrong with the file.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ScenarioError(f"cannot read the {opts.format.upper()} file: {first}", file=opts.shown) from None
+        raise ScenarioError(
+            f"cannot read the {opts.format.upper()} file: {first}", file=opts.shown
+        ) from None
     return table.append_column("__row", pa.array(range(table.num_rows), pa.int64()))
 
 
@@ -220,24 +226,31 @@ def load(opts: Options, agents: list[str], ticks_per_day: int) -> pa.Table:
                 raise _fail(opts, bad[0], column, message.format(value=bad[1]))
 
         for column in ("sender", "receiver"):
-            check(f'coalesce(trim("{column}"), \'\') = \'\'', column, "missing")
+            check(f"coalesce(trim(\"{column}\"), '') = ''", column, "missing")
             bad = _first(con, f'trim("{column}") NOT IN (SELECT id FROM agents)', column)
             if bad is not None:
                 name = str(bad[1]).strip()
                 hint = did_you_mean(name, agents)
                 raise _fail(
-                    opts, bad[0], column,
-                    f"unknown bank `{name}`" + (f" ({hint})" if hint else "")
+                    opts,
+                    bad[0],
+                    column,
+                    f"unknown bank `{name}`"
+                    + (f" ({hint})" if hint else "")
                     + f"; the scenario's banks are {', '.join(agents)}",
                 )
         check("trim(sender) = trim(receiver)", "receiver", "the receiver is the sender `{value}`")
-        cents = f'TRY_CAST(trim(amount) AS DECIMAL(38,10)) * {opts.amount_scale}'
+        cents = f"TRY_CAST(trim(amount) AS DECIMAL(38,10)) * {opts.amount_scale}"
         check(f"{cents} IS NULL", "amount", "not a number: {value!r}")
-        check(f"{cents} <> floor({cents})", "amount",
-              "{value} is not a whole number of cents" + (
-                  f" at amount_scale {opts.amount_scale}" if opts.amount_scale != 1 else ""))
-        check(f"{cents} < 1 OR {cents} > {_MAX_CENTS}", "amount",
-              "{value}: expected 1 to 10^15 cents")
+        check(
+            f"{cents} <> floor({cents})",
+            "amount",
+            "{value} is not a whole number of cents"
+            + (f" at amount_scale {opts.amount_scale}" if opts.amount_scale != 1 else ""),
+        )
+        check(
+            f"{cents} < 1 OR {cents} > {_MAX_CENTS}", "amount", "{value}: expected 1 to 10^15 cents"
+        )
         if clock == "tick":
             arrival = "TRY_CAST(trim(tick) AS BIGINT)"
             check(f"{arrival} IS NULL", "tick", "not an integer tick: {value!r}")
@@ -249,19 +262,27 @@ def load(opts: Options, agents: list[str], ticks_per_day: int) -> pa.Table:
         priority = "NULL::BIGINT"
         if "priority" in has:
             priority = "TRY_CAST(nullif(trim(priority), '') AS BIGINT)"
-            check(f"nullif(trim(priority), '') IS NOT NULL AND ({priority} IS NULL "
-                  f"OR {priority} < 0 OR {priority} > 10)", "priority",
-                  "expected an integer 0..10, found {value!r}")
+            check(
+                f"nullif(trim(priority), '') IS NOT NULL AND ({priority} IS NULL "
+                f"OR {priority} < 0 OR {priority} > 10)",
+                "priority",
+                "expected an integer 0..10, found {value!r}",
+            )
         if opts.priority is not None:
             priority = f"coalesce({priority}, {opts.priority})"
         divisible = "NULL::BOOLEAN"
         if "divisible" in has:
             lower = "lower(trim(divisible))"
             known = ", ".join(f"'{v}'" for v in (*_DIVISIBLE_TRUE, *_DIVISIBLE_FALSE, ""))
-            check(f"divisible IS NOT NULL AND {lower} NOT IN ({known})", "divisible",
-                  "expected true or false, found {value!r}")
+            check(
+                f"divisible IS NOT NULL AND {lower} NOT IN ({known})",
+                "divisible",
+                "expected true or false, found {value!r}",
+            )
             truthy = ", ".join(f"'{v}'" for v in _DIVISIBLE_TRUE)
-            divisible = f"CASE WHEN coalesce({lower}, '') = '' THEN NULL ELSE {lower} IN ({truthy}) END"
+            divisible = (
+                f"CASE WHEN coalesce({lower}, '') = '' THEN NULL ELSE {lower} IN ({truthy}) END"
+            )
         if opts.divisible is not None:
             divisible = f"coalesce({divisible}, {str(opts.divisible).lower()})"
         return con.sql(
@@ -279,9 +300,7 @@ def _seconds(column: str) -> str:
     return f"(epoch({ts}) - epoch(date_trunc('day', {ts})))"
 
 
-def _timestamp_ticks(
-    opts: Options, con: duckdb.DuckDBPyConnection, check: Check, tpd: int
-) -> str:
+def _timestamp_ticks(opts: Options, con: duckdb.DuckDBPyConnection, check: Check, tpd: int) -> str:
     """SQL for the absolute tick of ``timestamp``, after checking every row."""
     assert opts.opening_seconds is not None and opts.tick_seconds is not None
     ts = 'TRY_CAST(trim("timestamp") AS TIMESTAMP)'
@@ -289,11 +308,18 @@ def _timestamp_ticks(
     since_open = f"({_seconds('timestamp')} - {opts.opening_seconds})"
     close = opts.opening_seconds + tpd * opts.tick_seconds
     hours = f"opens {_clock(opts.opening_seconds)}, closes {_clock(close)}"
-    check(f"{since_open} < 0 OR {since_open} >= {tpd * opts.tick_seconds}", "timestamp",
-          "{value} is outside the business day (" + hours + ")")
+    check(
+        f"{since_open} < 0 OR {since_open} >= {tpd * opts.tick_seconds}",
+        "timestamp",
+        "{value} is outside the business day (" + hours + ")",
+    )
     in_day = f"CAST(floor({since_open} / {opts.tick_seconds}) AS BIGINT)"
     date = f"CAST({ts} AS DATE)"
-    start = f"DATE '{opts.start_date}'" if opts.start_date else "(SELECT min(CAST(TRY_CAST(trim(\"timestamp\") AS TIMESTAMP) AS DATE)) FROM src)"
+    start = (
+        f"DATE '{opts.start_date}'"
+        if opts.start_date
+        else '(SELECT min(CAST(TRY_CAST(trim("timestamp") AS TIMESTAMP) AS DATE)) FROM src)'
+    )
     check(f"{date} < {start}", "timestamp", "{value} is before start_date " + str(opts.start_date))
     if opts.days == "calendar":
         day = f"date_diff('day', {start}, {date})"
@@ -335,15 +361,21 @@ def _deadline(
             raise _fail(opts, int(row), "deadline", f"deadline {shown} is before the arrival tick")
         return f"CASE WHEN {present} THEN {value} ELSE {default} END"
     assert opts.opening_seconds is not None and opts.tick_seconds is not None
-    ts = 'TRY_CAST(trim(deadline) AS TIMESTAMP)'
+    ts = "TRY_CAST(trim(deadline) AS TIMESTAMP)"
     arrived = 'TRY_CAST(trim("timestamp") AS TIMESTAMP)'
     check(f"{present} AND {ts} IS NULL", "deadline", "not a timestamp: {value!r}")
     check(f"{present} AND {ts} < {arrived}", "deadline", "{value} is before the arrival")
-    check(f"{present} AND CAST({ts} AS DATE) <> CAST({arrived} AS DATE)", "deadline",
-          "{value} is not on the day of the arrival")
+    check(
+        f"{present} AND CAST({ts} AS DATE) <> CAST({arrived} AS DATE)",
+        "deadline",
+        "{value} is not on the day of the arrival",
+    )
     since_open = f"({_seconds('deadline')} - {opts.opening_seconds})"
-    check(f"{present} AND {since_open} > {tpd * opts.tick_seconds}", "deadline",
-          "{value} is after the close of the business day")
+    check(
+        f"{present} AND {since_open} > {tpd * opts.tick_seconds}",
+        "deadline",
+        "{value} is after the close of the business day",
+    )
     in_day = f"CAST(ceil({since_open} / {opts.tick_seconds}) AS BIGINT) - 1"
     value = f"greatest(__tick, (__tick // {tpd}) * {tpd} + {in_day})"
     return f"CASE WHEN {present} THEN {value} ELSE {default} END"
