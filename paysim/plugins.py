@@ -249,8 +249,6 @@ def _load_installed(pm: PaysimPluginManager, *, force: bool = False) -> None:
 
 def _register_checked(pm: PaysimPluginManager, plugin: object, info: PluginInfo) -> None:
     """Registers ``plugin``, refusing one that implements a hook paysim does not have."""
-    from paysim.config.suggest import did_you_mean
-
     try:
         pm.register(plugin, name=info.name)
     except Exception as exc:
@@ -259,6 +257,9 @@ def _register_checked(pm: PaysimPluginManager, plugin: object, info: PluginInfo)
     known = sorted(name for name in dir(HookSpecs) if name.startswith(f"{PROJECT}_"))
     for caller in pm.get_hookcallers(plugin) or []:
         if caller.spec is None:
+            # Imported here: paysim.config is heavy, and start-up loads plugins.
+            from paysim.config.suggest import did_you_mean
+
             hint = did_you_mean(caller.name, known)
             pm.unregister(plugin)
             pm.load_failures.append(

@@ -4,11 +4,12 @@
 //! columns, a list of records) into fixed Arrow columns and hands their buffers over once per
 //! batch: integers as little-endian `i64`, the string columns dictionary-encoded (little-endian
 //! `i32` codes into a short list of names, `-1` for null), nullable columns with a validity byte
-//! per row. Nothing crosses the boundary per payment; the conversion to engine records happens
-//! here, in Rust, and `inject_arrivals` then validates the batch as a whole (ENGINE.md §9.3).
+//! per row. Nothing crosses the boundary per payment: the engine reads the decoded columns
+//! directly (`Engine::inject_columns`, the validator of every injected arrival, ENGINE.md §9.3).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use paysim_core::engine::inject::InjectColumns;
 use paysim_core::engine::InjectRecord;
 use paysim_core::EngineError;
 use pyo3::exceptions::PyValueError;
@@ -86,7 +87,26 @@ impl ArrivalBatch {
             .cloned()
     }
 
-    /// Every record of the batch, as the engine takes them.
+    /// The batch as the engine's columnar input (no copy).
+    fn columns(&self) -> InjectColumns<'_> {
+        InjectColumns {
+            tick: &self.tick,
+            sender_names: &self.sender_names,
+            sender: &self.sender,
+            receiver_names: &self.receiver_names,
+            receiver: &self.receiver,
+            amount: &self.amount,
+            deadline_tick: &self.deadline_tick,
+            priority: self.priority.as_deref(),
+            priority_valid: self.priority_valid.as_deref(),
+            divisible: self.divisible.as_deref(),
+            divisible_valid: self.divisible_valid.as_deref(),
+            rtgs_names: &self.rtgs_names,
+            rtgs_priority: self.rtgs_priority.as_deref(),
+        }
+    }
+
+    /// Every record of the batch as rows (for `run_many`, whose runs own their arrivals).
     pub fn all_records(&self) -> Vec<InjectRecord> {
         let flag = |v: &Option<Vec<u8>>, i: usize| v.as_ref().is_none_or(|m| m[i] != 0);
         (0..self.tick.len())
@@ -172,9 +192,9 @@ pub(crate) fn inject_arrival_batch(
     mut engine: PyRefMut<'_, PyEngine>,
     batch: PyRef<'_, ArrivalBatch>,
 ) -> PyResult<()> {
-    let records = batch.all_records();
+    let columns = batch.columns();
     let inner = &mut engine.inner;
-    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(|| inner.inject_arrivals(&records))));
+    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(|| inner.inject_columns(&columns))));
     match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(EngineError::Inject(e))) => {
