@@ -147,6 +147,10 @@ class PaysimPluginManager(pluggy.PluginManager):
             del self._rank[key]
         return removed
 
+    def rank(self, plugin_name: str) -> float:
+        """The plugin's place in calling order (built-ins first; unknown last)."""
+        return self._rank.get(plugin_name, float("inf"))
+
     def info(self, plugin_name: str) -> PluginInfo:
         """Where the plugin registered as ``plugin_name`` comes from."""
         return self.infos.get(plugin_name) or PluginInfo(plugin_name)
@@ -156,7 +160,7 @@ class PaysimPluginManager(pluggy.PluginManager):
         then plugins registered at run time."""
         caller = getattr(self.hook, hook_name)
         impls = [i for i in caller.get_hookimpls() if not (i.hookwrapper or i.wrapper)]
-        return sorted(impls, key=lambda i: self._rank.get(i.plugin_name, float("inf")))
+        return sorted(impls, key=lambda i: self.rank(i.plugin_name))
 
     def load_builtins(self) -> None:
         """Imports and registers the built-in plugins (once); they are called first."""
@@ -477,7 +481,7 @@ def loaded_plugins() -> list[dict[str, str | None]]:
 def iter_plugins(pm: PaysimPluginManager) -> Iterator[tuple[PluginInfo, object | None]]:
     """Every plugin the manager knows, with its object (``None`` when it failed to load), in
     calling order; failed ones last."""
-    ranked = sorted(pm.list_name_plugin(), key=lambda item: pm._rank.get(item[0], float("inf")))
+    ranked = sorted(pm.list_name_plugin(), key=lambda item: pm.rank(item[0]))
     for name, plugin in ranked:
         yield pm.info(name), plugin
     for failure in pm.load_failures:
