@@ -7,6 +7,8 @@ Each generator call gets the scenario, the agent id, the stream's ``options`` an
 ``derive_seed(rng_seed, agent_id, stream)`` with ``stream`` the name of the stream the generator
 replaces (``single`` for ``arrival_config``, ``urgent``/``normal``/``low`` for bands), so a
 generator's draws are reproducible, independent per agent, and change with ``--seed``.
+Batches come in tick order, so a generator is not consumed past its first batch that lies
+wholly after the end of the run (an endless generator stops there).
 
 A generator yields batches, a day or more of payments each, in any of three forms: a
 ``pyarrow.RecordBatch``, a dict of columns (lists, NumPy arrays or Arrow arrays), or a list of
@@ -277,6 +279,10 @@ def generated_arrivals(
                 if batch is not None:
                     out.batches.append(batch)
                     out.origins.append(_Origin(stream, name, plugin, number, kept))
+                elif late:
+                    # Batches come in tick order: once one lies wholly after the end of the
+                    # run, nothing later can arrive, and an endless generator must not hang.
+                    break
         except PaysimError as exc:
             raise _attributed(exc, stream, name, plugin, file) from None
         except Exception as exc:

@@ -360,6 +360,22 @@ def test_a_late_record_is_dropped_and_indices_still_point_at_the_yielded_batch(b
     assert sim.summary()["totals"]["arrivals"] == 1  # type: ignore[index]
 
 
+def test_an_endless_generator_stops_at_the_first_batch_after_the_end(bulk) -> None:
+    import itertools
+
+    gen, path = bulk
+
+    def endless() -> Iterator[object]:
+        for day in itertools.count():
+            yield [{**RECORDS[0], "tick": 10 * day, "deadline_tick": 10 * day + 5}]
+
+    gen.batches = {"A": endless()}  # 2 days of 10 ticks: days 0 and 1, then day 2 ends it
+    sim = paysim.Simulation(path)
+    assert sim.warnings == ["1 generated arrival(s) fall after the end of the run and are ignored"]
+    sim.run()
+    assert sim.summary()["totals"]["arrivals"] == 2  # type: ignore[index]
+
+
 def test_a_generator_that_raises_is_a_plugin_error(bulk) -> None:
     from paysim.plugins import PluginError
 
