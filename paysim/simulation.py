@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, cast
 from pydantic import JsonValue
 
 from paysim import _core
-from paysim.arrivals import generated_arrivals, records_json
+from paysim.arrivals import generated_arrivals
 from paysim.config import PolicyRef, ResolvedPolicy, Scenario, load_scenario, normalize
 from paysim.config.normalize import canonical_json
 from paysim.config.suggest import did_you_mean
@@ -68,7 +68,7 @@ _AGENT_KEYS = (
     "q2",
     "dropped",
 )
-RUN_METADATA_KEYS = ("paysim_version", "scenario", "simulation_id", "wall_seconds")
+RUN_METADATA_KEYS = ("paysim_version", "scenario", "simulation_id", "wall_seconds", "plugins")
 """Keys excluded whenever summaries are compared for identity (INTERFACES.md §1)."""
 
 OVERRIDE_KEYS = ("policies", "params")
@@ -134,6 +134,7 @@ def summary_from_engine(
 ) -> dict[str, object]:
     """Completes the engine's part of the run summary with the run metadata."""
     from paysim import __version__
+    from paysim.plugins import loaded_plugins
 
     head: dict[str, object] = {
         "paysim_version": __version__,
@@ -144,6 +145,7 @@ def summary_from_engine(
         "days": engine_summary["days"],
         "simulation_id": simulation_id,
         "wall_seconds": round(wall_seconds, 6),
+        "plugins": loaded_plugins(),
     }
     return _ordered(engine_summary, head)
 
@@ -222,12 +224,8 @@ class Simulation:
         self._config_json, self.warnings = engine_config(
             self.scenario, seed=seed, days=days, policies=policies, params=params, inputs=files
         )
-        self.input_files = _input_files(self.scenario, files)
-        self._engine = _new_engine(self._config_json)
-        records, notes = generated_arrivals(self.scenario, json.loads(self._config_json))
-        self.warnings.extend(notes)
-        if records:
-            self._engine.inject_arrivals(records_json(records))
+from paysim.arrivals import generated_arrivals
+from paysim.config import PolicyRef, ResolvedPolicy, Scenario, load_scenario, normalize
         self._wall = 0.0
         self.simulation_id: str | None = None
 
@@ -471,20 +469,25 @@ def run_many(
         )
     configs = []
     arrivals = []
+    generated = []
     for i, seed in enumerate(seeds):
         policies, params = _override(i, overrides[i] if overrides is not None else None)
         config_json, _ = engine_config(sc, seed=seed, policies=policies, params=params)
         configs.append(config_json)
-        records, _ = generated_arrivals(sc, json.loads(config_json))
-        arrivals.append(records_json(records))
+        run_arrivals = generated_arrivals(sc, json.loads(config_json))
+        generated.append(run_arrivals)
+        arrivals.append([] if run_arrivals is None else run_arrivals.batches)
     source = None if sc.source is None else str(sc.source)
     out: list[dict[str, object] | PaysimError] = []
-    for ok, value in _core.run_many(configs, threads, arrivals):
+    for (ok, value), run_arrivals in zip(
+        _core.run_many(configs, threads, arrivals), generated, strict=True
+    ):
         if ok:
             assert isinstance(value, str)
             out.append(summary_from_engine(json.loads(value), scenario=source))
         else:
-            out.append(value if isinstance(value, PaysimError) else SimulationError(str(value)))
+            error = value if isinstance(value, PaysimError) else SimulationError(str(value))
+            out.append(error if run_arrivals is None else run_arrivals.locate(error))
     return out
 
 

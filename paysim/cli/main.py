@@ -32,7 +32,7 @@ from typing import Annotated
 
 import typer
 
-from paysim.cli import policy_cmds, version_text
+from paysim.cli import plugins, policy_cmds, version_text
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
@@ -75,6 +75,7 @@ app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
 app.command("serve")(serve)
+plugins.register(app)  # last: plugin commands cannot replace the built-in ones
 
 
 def main() -> None:
