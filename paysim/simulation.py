@@ -224,8 +224,12 @@ class Simulation:
         self._config_json, self.warnings = engine_config(
             self.scenario, seed=seed, days=days, policies=policies, params=params, inputs=files
         )
-from paysim.arrivals import generated_arrivals
-from paysim.config import PolicyRef, ResolvedPolicy, Scenario, load_scenario, normalize
+        self.input_files = _input_files(self.scenario, files)
+        self._engine = _new_engine(self._config_json)
+        arrivals = generated_arrivals(self.scenario, json.loads(self._config_json))
+        if arrivals is not None:
+            self.warnings.extend(arrivals.warnings)
+            arrivals.inject(self._engine)
         self._wall = 0.0
         self.simulation_id: str | None = None
 
