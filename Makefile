@@ -11,6 +11,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.deps-stamp
 EXT_STAMP := $(VENV)/.ext-stamp
+# The plugin distributions under plugins/, installed into the venv like any third-party plugin.
+PLUGIN_DISTS := plugins/paysim-tabular plugins/paysim-networks plugins/paysim-research-policies
+PLUGINS_STAMP := $(VENV)/.plugins-stamp
+PLUGIN_INPUTS := $(shell find $(PLUGIN_DISTS) -type f \( -name '*.py' -o -name '*.json' -o -name '*.toml' -o -name '*.md' -o -name py.typed \) -not -path '*/build/*' -not -path '*.egg-info*' 2>/dev/null)
 RUST_INPUTS := Cargo.toml $(wildcard Cargo.lock) $(shell find core bindings -name '*.rs' -o -name Cargo.toml 2>/dev/null)
 
 # pyo3 (cargo test/clippy of the bindings) must see the venv's interpreter, and the Rust test
@@ -19,7 +23,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 PY_LIBDIR = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 CARGO_TEST_ENV = LD_LIBRARY_PATH="$(PY_LIBDIR):$${LD_LIBRARY_PATH:-}"
 
-.PHONY: help setup build demo test test-rust test-python lint lint-rust lint-python bench schemas clean
+.PHONY: help setup build plugins demo test test-rust test-python lint lint-rust lint-python bench schemas clean
 
 help:
 	@echo "make demo     run the demo scenario (sets everything up first)"
@@ -43,6 +47,16 @@ $(EXT_STAMP): $(DEPS_STAMP) $(RUST_INPUTS) pyproject.toml
 
 setup build: $(EXT_STAMP)
 
+# Real installs (not editable), so the tests see exactly what a user's pip install gives;
+# --no-deps because paysim itself is the editable install above. Each build fetches its
+# backend (setuptools) from PyPI into pip's isolated build environment.
+$(PLUGINS_STAMP): $(EXT_STAMP) $(PLUGIN_INPUTS)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+		$(PLUGIN_DISTS)
+	touch $@
+
+plugins: $(PLUGINS_STAMP)
+
 demo: $(EXT_STAMP)
 	$(VENV)/bin/paysim run scenarios/demo.yaml
 
@@ -57,7 +71,7 @@ BROWSER_BINS := /usr/bin/chromium /usr/bin/chromedriver
 $(BROWSER_BINS):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
 
-test-python: $(EXT_STAMP) $(BROWSER_BINS)
+test-python: $(EXT_STAMP) $(PLUGINS_STAMP) $(BROWSER_BINS)
 	$(PY) -m pytest
 
 lint: lint-rust lint-python
@@ -78,6 +92,7 @@ bench: $(EXT_STAMP)
 	$(PY) benches/python_bench.py
 	$(PY) benches/startup_bench.py
 	$(PY) benches/loading_bench.py
+	$(PY) benches/plugin_bench.py
 	$(PY) benches/optimize_bench.py
 
 schemas: $(EXT_STAMP)

@@ -1,8 +1,12 @@
 //! LSM stress benchmark (ENGINE.md §14: one LSM pass < 10 ms on a Q2 of 10,000 payments among
-//! 100 banks with many cycles; the work cap bounds a dense adversarial graph).
+//! 100 banks with many cycles; the work cap bounds a dense adversarial graph), and one run of
+//! the multilateral algorithms (docs/lsm.md §9: one partial-multilateral run over 10,000
+//! queued payments and 100 banks < 20 ms).
 //!
-//! Run with `make bench` or `cargo run --release -p paysim-benches --bin lsm_bench`. Prints
-//! figures; asserts nothing about time (targets live in benchmarks, never in tests).
+//! Run with `make bench` or `cargo run --release -p paysim-benches --bin lsm_bench`
+//! (`-- --multilateral-only` for the multilateral part alone). Prints figures; asserts nothing
+//! about time (targets live in benchmarks, never in tests). The multilateral part prints the
+//! thread's CPU time beside wall time, since a shared machine inflates wall time.
 //!
 //! Each scenario queues its payments at tick 0 with the LSM switched off (every payment is
 //! larger than its sender's liquidity, so all 10,000 fail RTGS entry), checkpoints, and then
@@ -10,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use paysim_core::config::LsmAlgorithm;
 use paysim_core::engine::{InjectRecord, LsmReport};
 use paysim_core::Engine;
 use serde_json::{json, Value};
@@ -177,8 +182,114 @@ fn restored(text: &str, bytes: &[u8]) -> Engine {
     e
 }
 
+/// A queue for the multilateral algorithms: `walks` closed walks through 4 distinct banks
+/// (each walk one amount, so it nets to zero for everyone), then random payments up to 10,000,
+/// all in a shuffled queue order. Every amount (1,000,000..3,000,000) exceeds every bank's
+/// liquidity `L` = 900,000, so all 10,000 fail RTGS entry. The random payments leave about half
+/// the banks with a net debit they cannot cover, so a partial run removes payments (and the
+/// removals cascade through the walks) before it settles; with no random payments every bank
+/// nets zero and all of Q2 settles.
+fn multilateral_queue(walks: usize, name: &'static str) -> Scenario {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let amount = |rng: &mut Rng| 1_000_000 + 100_000 * rng.below(21) as i64;
+    let mut payments = Vec::with_capacity(PAYMENTS);
+    for _ in 0..walks.min(PAYMENTS / 4) {
+        let mut banks = [0usize; 4];
+        for k in 0..4 {
+            banks[k] = loop {
+                let b = rng.below(BANKS as u64) as usize;
+                if !banks[..k].contains(&b) {
+                    break b;
+                }
+            };
+        }
+        let x = amount(&mut rng);
+        for k in 0..4 {
+            payments.push(record(banks[k], banks[(k + 1) % 4], x));
+        }
+    }
+    while payments.len() < PAYMENTS {
+        let s = rng.below(BANKS as u64) as usize;
+        let r = (s + 1 + rng.below(BANKS as u64 - 1) as usize) % BANKS;
+        let x = amount(&mut rng);
+        payments.push(record(s, r, x));
+    }
+    for i in (1..payments.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        payments.swap(i, j);
+    }
+    Scenario {
+        name,
+        cfg: config(900_000, 4),
+        payments,
+    }
+}
+
+/// Times one run of `alg` alone (max_iterations 1, so one run and its queue pass) on fresh
+/// restores of the queued checkpoint.
+fn run_multilateral(sc: &Scenario, alg: LsmAlgorithm) {
+    let mut cfg = sc.cfg.clone();
+    cfg["lsm_config"]["max_iterations"] = json!(1);
+    let sc = Scenario {
+        name: sc.name,
+        cfg,
+        payments: sc.payments.clone(),
+    };
+    let (text, bytes, q2) = queued(&sc);
+    let (mut times, mut cpu) = (Vec::with_capacity(REPS), Vec::with_capacity(REPS));
+    let mut report = LsmReport::default();
+    let mut events = 0;
+    for _ in 0..REPS {
+        let mut e = Engine::restore(&text, &bytes).unwrap_or_else(|e| fail("restore", e));
+        if !e.set_lsm_algorithms(&[alg]) {
+            fail("algorithms", "shared setup");
+        }
+        let first = e.events().next_seq();
+        let (t0, c0) = (Instant::now(), thread_cpu());
+        report = e.lsm_pass();
+        cpu.push(thread_cpu().saturating_sub(c0));
+        times.push(t0.elapsed());
+        events = e.events().next_seq() - first;
+    }
+    times.sort();
+    cpu.sort();
+    println!("{} — one `{}` run", sc.name, alg.as_str());
+    println!(
+        "  Q2 {q2}: settled {} by the group, {} left queued by partial, {} by the queue pass after; {events} events",
+        report.offset_settled,
+        report.partial_removed,
+        report.settled - report.offset_settled,
+    );
+    println!(
+        "  one run (with its queue pass): wall min {:.3} ms, median {:.3} ms; thread CPU min {:.3} ms, median {:.3} ms; over {REPS} runs{}",
+        ms(times[0]),
+        ms(times[REPS / 2]),
+        ms(cpu[0]),
+        ms(cpu[REPS / 2]),
+        if alg == LsmAlgorithm::Partial {
+            " (target < 20 ms)"
+        } else {
+            ""
+        }
+    );
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// CPU time of the calling thread: what a run costs, whatever else the machine is doing.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant libc defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn run(sc: &Scenario) {
@@ -236,9 +347,31 @@ fn run(sc: &Scenario) {
     );
 }
 
+/// docs/lsm.md §9: one `partial` run over 10,000 queued payments and 100 banks, most banks
+/// uncovered, < 20 ms; `multilateral` on the same queue, and both on a queue that settles whole.
+fn multilateral_section() {
+    let tight = multilateral_queue(
+        2_000,
+        "multilateral queue: 2,000 closed walks + 2,000 random payments (about half the banks uncovered)",
+    );
+    run_multilateral(&tight, LsmAlgorithm::Partial);
+    run_multilateral(&tight, LsmAlgorithm::Multilateral);
+    let balanced = multilateral_queue(
+        2_500,
+        "multilateral queue: 2,500 closed walks (every bank nets zero)",
+    );
+    run_multilateral(&balanced, LsmAlgorithm::Multilateral);
+    run_multilateral(&balanced, LsmAlgorithm::Partial);
+}
+
 fn main() {
     println!("LSM stress: {BANKS} banks, {PAYMENTS} queued payments, release build expected");
+    if std::env::args().any(|a| a == "--multilateral-only") {
+        multilateral_section();
+        return;
+    }
     for sc in [many_cycles(), adversarial(4), adversarial(10)] {
         run(&sc);
     }
+    multilateral_section();
 }

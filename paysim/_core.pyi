@@ -7,11 +7,13 @@ class as it lands). Engine errors arrive as ``paysim.exceptions`` classes.
 from typing import final
 
 __all__ = [
+    "ArrivalBatch",
     "Engine",
     "__version__",
     "core_version",
     "derive_seed",
     "event_types",
+    "inject_arrival_batch",
     "policy_json_schema",
     "policy_registry",
     "run_many",
@@ -71,8 +73,37 @@ class Engine:
     def inject_arrivals(self, records_json: str) -> None: ...
     def set_policy(self, agent_id: str, policy_json: str) -> None: ...
 
+@final
+class ArrivalBatch:
+    """One batch of arrivals in columnar form (built by ``paysim.arrival_columns``)."""
+
+    def __new__(
+        cls,
+        rows: int,
+        tick: bytes,
+        amount: bytes,
+        deadline_tick: bytes,
+        sender_names: list[str],
+        sender: bytes,
+        receiver_names: list[str],
+        receiver: bytes,
+        priority: bytes | None = None,
+        priority_valid: bytes | None = None,
+        divisible: bytes | None = None,
+        divisible_valid: bytes | None = None,
+        rtgs_names: list[str] = ...,
+        rtgs_priority: bytes | None = None,
+    ) -> ArrivalBatch: ...
+    def __len__(self) -> int: ...
+
+def inject_arrival_batch(engine: Engine, batch: ArrivalBatch) -> None:
+    """Queue one batch in the engine; atomic. A rejected record raises ``ScenarioError`` with
+    ``record_index`` and ``record_field``."""
+
 def run_many(
-    configs: list[str], threads: int | None = None, arrivals: list[str] | None = None
+    configs: list[str],
+    threads: int | None = None,
+    arrivals: list[list[ArrivalBatch]] | None = None,
 ) -> list[tuple[bool, object]]:
     """Run independent configs on engine threads; per run ``(True, summary_json)`` or
     ``(False, exception)``, in input order."""

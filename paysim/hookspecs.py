@@ -1,16 +1,31 @@
-"""Hook specifications: how Python packages extend paysim (INTERFACES.md §3).
+"""Hook specifications: how Python packages extend paysim (INTERFACES.md §3, docs/plugins.md).
 
-A plugin is any object (usually a module) with functions marked ``@paysim.hookimpl`` and named
-like the specs below; installed distributions announce theirs under the entry-point group
-``paysim``. Built-in features register through exactly these hooks.
+A plugin is any object (usually a module) with functions marked ``@paysim.hookspecs.hookimpl``
+and named like the specs below; installed distributions announce theirs under the entry-point
+group ``paysim``. Built-in features register through exactly these hooks, from the modules of
+:data:`paysim.plugins.DEFAULT_PLUGINS`.
+
+Every hook but ``paysim_register_commands`` receives a ``register`` callback: a plugin calls it
+once per thing it contributes. paysim calls each plugin's hook itself (built-ins first, then
+installed plugins in a fixed order), so whatever a plugin registers, and whatever fails in it
+later, is attributed to that plugin in messages and in ``paysim plugins``.
+
+This module stays cheap to import (``paysim --help`` loads it): heavy types only under
+``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pluggy
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import typer
+
+    from paysim.objectives import ObjectiveParam
 
 PROJECT = "paysim"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -32,9 +47,13 @@ class PolicySource(Protocol):
         ...
 
 
-ArrivalBatch = list[Mapping[str, object]]
-"""Records ``{tick, sender, receiver, amount, deadline_tick, priority?, divisible?,
-rtgs_priority?}`` that the engine ingests in bulk."""
+ArrivalRecords = Sequence[Mapping[str, object]]
+"""A list of records ``{tick, sender, receiver, amount, deadline_tick, priority?, divisible?,
+rtgs_priority?}`` (the compatible, slow form: one dict per payment)."""
+
+ArrivalColumns = Mapping[str, object]
+"""The same fields as columns: each value a list, a NumPy array or a ``pyarrow.Array`` of one
+length (the fast form)."""
 
 
 @runtime_checkable
@@ -49,8 +68,11 @@ class ArrivalGenerator(Protocol):
         agent_id: str,
         options: Mapping[str, object],
         seed: int,
-    ) -> Iterable[ArrivalBatch]:
-        """Batches of arrivals, in tick order."""
+    ) -> Iterable[object]:
+        """Batches of arrivals in tick order, each :data:`ArrivalRecords`,
+        :data:`ArrivalColumns` or a ``pyarrow.RecordBatch`` with those columns, a day or more
+        of payments per batch (:mod:`paysim.arrivals` turns each into engine records in one
+        call)."""
         ...
 
 
@@ -62,7 +84,7 @@ class OutputSink(Protocol):
 
     def open(self, run_info: Mapping[str, object]) -> None: ...
 
-    def write_events(self, batch: object) -> None:
+    def write_events(self, batch: pa.RecordBatch) -> None:
         """A ``pyarrow.RecordBatch`` of events."""
         ...
 
@@ -75,31 +97,58 @@ class OutputSink(Protocol):
     # sink writing a file must then leave nothing that looks complete (paysim.outputs).
 
 
+ObjectiveFunction = Callable[..., float]
+"""``function(summary, **params) -> float`` over a run summary (INTERFACES.md §1)."""
+
+
+class RegisterObjective(Protocol):
+    """The ``register`` callback of ``paysim_register_objectives``."""
+
+    def __call__(
+        self,
+        name: str,
+        function: ObjectiveFunction,
+        *,
+        params: Sequence[ObjectiveParam] = (),
+        description: str = "",
+        direction: str = "minimize",
+    ) -> None: ...
+
+
 class HookSpecs:
-    """The hooks paysim calls; each receives a ``register`` callback or the Typer app."""
+    """The hooks paysim calls (each documented with an example in docs/plugins.md)."""
 
     @hookspec
     def paysim_register_policy_sources(self, register: Callable[[PolicySource], None]) -> None:
-        """Register policy sources."""
+        """Register policy sources: ``register(source)`` with an object that has ``name``,
+        ``resolve(ref) -> dict`` and ``names() -> list[str]``. A policy reference
+        ``NAME:REF`` is resolved by the source called ``NAME``. Called whenever policy
+        references are resolved (loading a scenario, ``--policy``, ``set_policy``)."""
 
     @hookspec
     def paysim_register_arrival_generators(
         self, register: Callable[[ArrivalGenerator], None]
     ) -> None:
-        """Register arrival generators."""
+        """Register arrival generators: ``register(generator)`` with an object that has
+        ``name`` and ``generate(scenario, agent_id, options, seed)``. Called when a simulation
+        whose scenario has a ``generator:`` stream is created."""
 
     @hookspec
     def paysim_register_sinks(
         self, register: Callable[[str, Callable[..., OutputSink]], None]
     ) -> None:
-        """Register output sink factories by name (called with the sink's options)."""
+        """Register output sink factories: ``register(name, factory)``; ``--sink
+        NAME:key=value`` calls ``factory(key="value")`` and the run drives the sink it
+        returns."""
 
     @hookspec
-    def paysim_register_commands(self, app: object) -> None:
-        """Add commands to the Typer app."""
+    def paysim_register_commands(self, app: typer.Typer) -> None:
+        """Add commands to the ``paysim`` Typer app (``@app.command()``,
+        ``app.add_typer(...)``). Called once when the ``paysim`` command starts; a plugin
+        cannot replace a built-in command."""
 
     @hookspec
-    def paysim_register_objectives(
-        self, register: Callable[[str, Callable[[Mapping[str, object]], float]], None]
-    ) -> None:
-        """Register named metrics that ``paysim optimize`` can minimise."""
+    def paysim_register_objectives(self, register: RegisterObjective) -> None:
+        """Register objectives for ``paysim optimize``: ``register(name, function,
+        params=(...), description=..., direction="minimize"|"maximize")`` where
+        ``function(summary, **params) -> float`` reads a run summary."""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, cast
 from pydantic import JsonValue
 
 from paysim import _core
-from paysim.arrivals import generated_arrivals, records_json
+from paysim.arrivals import generated_arrivals
 from paysim.config import PolicyRef, ResolvedPolicy, Scenario, load_scenario, normalize
 from paysim.config.normalize import canonical_json
 from paysim.config.suggest import did_you_mean
@@ -73,7 +73,7 @@ _AGENT_KEYS = (
     "settlement_delay",
     "peak_net_debit",
 )
-RUN_METADATA_KEYS = ("paysim_version", "scenario", "simulation_id", "wall_seconds")
+RUN_METADATA_KEYS = ("paysim_version", "scenario", "simulation_id", "wall_seconds", "plugins")
 """Keys excluded whenever summaries are compared for identity (INTERFACES.md §1)."""
 
 OVERRIDE_KEYS = ("policies", "params")
@@ -139,6 +139,7 @@ def summary_from_engine(
 ) -> dict[str, object]:
     """Completes the engine's part of the run summary with the run metadata."""
     from paysim import __version__
+    from paysim.plugins import loaded_plugins
 
     head: dict[str, object] = {
         "paysim_version": __version__,
@@ -149,6 +150,7 @@ def summary_from_engine(
         "days": engine_summary["days"],
         "simulation_id": simulation_id,
         "wall_seconds": round(wall_seconds, 6),
+        "plugins": loaded_plugins(),
     }
     return _ordered(engine_summary, head)
 
@@ -229,10 +231,10 @@ class Simulation:
         )
         self.input_files = _input_files(self.scenario, files)
         self._engine = _new_engine(self._config_json)
-        records, notes = generated_arrivals(self.scenario, json.loads(self._config_json))
-        self.warnings.extend(notes)
-        if records:
-            self._engine.inject_arrivals(records_json(records))
+        arrivals = generated_arrivals(self.scenario, json.loads(self._config_json))
+        if arrivals is not None:
+            self.warnings.extend(arrivals.warnings)
+            arrivals.inject(self._engine)
         self._wall = 0.0
         self.simulation_id: str | None = None
 
@@ -476,15 +478,19 @@ def run_many(
         )
     configs = []
     arrivals = []
+    generated = []
     for i, seed in enumerate(seeds):
         policies, params = _override(i, overrides[i] if overrides is not None else None)
         config_json, _ = engine_config(sc, seed=seed, policies=policies, params=params)
         configs.append(config_json)
-        records, _ = generated_arrivals(sc, json.loads(config_json))
-        arrivals.append(records_json(records))
+        run_arrivals = generated_arrivals(sc, json.loads(config_json))
+        generated.append(run_arrivals)
+        arrivals.append([] if run_arrivals is None else run_arrivals.batches)
     source = None if sc.source is None else str(sc.source)
     out: list[dict[str, object] | PaysimError] = []
-    for ok, value in _core.run_many(configs, threads, arrivals):
+    for (ok, value), run_arrivals in zip(
+        _core.run_many(configs, threads, arrivals), generated, strict=True
+    ):
         if ok:
             assert isinstance(value, str)
             engine_summary = json.loads(value)
@@ -497,7 +503,8 @@ def run_many(
                 )
             )
         else:
-            out.append(value if isinstance(value, PaysimError) else SimulationError(str(value)))
+            error = value if isinstance(value, PaysimError) else SimulationError(str(value))
+            out.append(error if run_arrivals is None else run_arrivals.locate(error))
     return out
 
 

@@ -90,9 +90,19 @@ class AgentSummary(_Closed):
     costs: Costs
 
 
+class PluginRecord(_Closed):
+    """A plugin loaded in the process that produced the run (built-ins are not listed)."""
+
+    name: str = Field(description="The name it is registered under (its entry-point name).")
+    distribution: str | None = Field(
+        description="The installed distribution, or null for a plugin registered at run time."
+    )
+    version: str | None = Field(description="Version of the distribution, or null.")
+
+
 class RunSummary(_Closed):
     """The run summary. Run metadata (``paysim_version``, ``scenario``, ``simulation_id``,
-    ``wall_seconds``) is excluded whenever summaries are compared for identity."""
+    ``wall_seconds``, ``plugins``) is excluded whenever summaries are compared for identity."""
 
     paysim_version: str = Field(description="Version of paysim that produced the run.")
     scenario: str | None = Field(description="The scenario file as given, or null.")
@@ -103,6 +113,9 @@ class RunSummary(_Closed):
     simulation_id: str | None = Field(description="Id of a stored run, or null.")
     wall_seconds: Annotated[float, Field(ge=0.0)] = Field(
         description="Wall time spent in the engine, seconds."
+    )
+    plugins: list[PluginRecord] = Field(
+        description="Installed plugins loaded when the run was made, sorted by name."
     )
     totals: Totals
     costs: Costs = Field(description="Cumulative costs summed over agents.")

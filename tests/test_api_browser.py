@@ -97,16 +97,24 @@ def test_page_runs_the_demo_and_shows_the_summary(
     rows = browser.find_elements(By.CSS_SELECTOR, "#summary-agents tbody tr")
     assert [r.get_attribute("data-agent") for r in rows] == ["BANK_A", "BANK_B", "BANK_C"]
     bank_b = rows[1].find_elements(By.TAG_NAME, "td")
+    agents = expected["agents"]
+    assert isinstance(agents, dict)
+    b = agents["BANK_B"]
+
+    def money(cents: int) -> str:  # the page shows currency units with separators
+        return f"{cents / 100:,.2f}"
+
     assert [c.text for c in bank_b] == [
         "BANK_B",
-        "3,000.00",
-        "664.86",
-        "1.67",
-        "47",
-        "39",
-        "66",
-        "4,062.52",
+        money(b["opening_balance"]),
+        money(b["final_balance"]),
+        money(b["min_balance"]),
+        str(b["sent"]),
+        str(b["settled_sent"]),
+        str(b["received"]),
+        money(b["costs"]["total"]),
     ]
+    assert bank_b[1].text == "3,000.00"  # the thousands separator, as in `paysim run`
     status = browser.find_element(By.ID, "status").text
     assert status == "done: 100 ticks, 143 of 151 payments settled"
     assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None

@@ -26,6 +26,7 @@ SUMMARY_KEYS = [
     "days",
     "simulation_id",
     "wall_seconds",
+    "plugins",
     "totals",
     "costs",
     "agents",

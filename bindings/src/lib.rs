@@ -6,6 +6,7 @@
 //! [`SLICE`] of wall time, with the GIL taken back between slices to look at pending signals, so
 //! Ctrl-C stops `run`/`run_until` between two ticks within a fraction of a second.
 
+mod arrivals;
 mod errors;
 mod policy;
 
@@ -312,14 +313,14 @@ fn run_many(
     py: Python<'_>,
     configs: Vec<String>,
     threads: Option<usize>,
-    arrivals: Option<Vec<String>>,
+    arrivals: Option<Vec<Vec<PyRef<'_, arrivals::ArrivalBatch>>>>,
 ) -> PyResult<Vec<(bool, Py<PyAny>)>> {
     let mut specs = Vec::with_capacity(configs.len());
     for (i, config_json) in configs.into_iter().enumerate() {
-        let records = match arrivals.as_ref().and_then(|a| a.get(i)) {
-            Some(text) => parse_records(py, text)?,
-            None => Vec::new(),
-        };
+        let batches = arrivals.as_ref().and_then(|a| a.get(i));
+        let records = batches.map_or_else(Vec::new, |b| {
+            b.iter().flat_map(|batch| batch.all_records()).collect()
+        });
         specs.push(paysim_core::engine::many::RunSpec {
             config_json,
             arrivals: records,
@@ -352,6 +353,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(derive_seed, m)?)?;
     m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(run_many, m)?)?;
+    arrivals::register(m)?;
     m.add_function(wrap_pyfunction!(policy::validate_policy, m)?)?;
     m.add_function(wrap_pyfunction!(policy::policy_json_schema, m)?)?;
     m.add_function(wrap_pyfunction!(policy::policy_registry, m)?)?;

@@ -5,10 +5,12 @@
 //! the LSM never settles less than the same tick without it).
 
 mod common;
+mod lsm_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
+use paysim_core::config::LsmAlgorithm;
 use paysim_core::engine::decisions::{Decider, PaymentAction, PaymentInfo};
 use paysim_core::engine::InjectRecord;
 use paysim_core::events::{EventType, EventView, Key, OwnedVal};
@@ -962,14 +964,57 @@ fn check_maximal(
     Ok(())
 }
 
+/// Maximality of the multilateral algorithms (docs/lsm.md §7): after a step that stopped
+/// because nothing settled, all of Q2 is not feasible (`multilateral`), and the greatest
+/// feasible queue-order-respecting selection is empty (`partial`; computed by the reference
+/// fixpoint, which the brute-force test of `lsm_multilateral.rs` checks against every profile).
+fn check_multilateral_maximal(
+    e: &Engine,
+    multilateral: bool,
+    partial: bool,
+) -> Result<(), TestCaseError> {
+    let v = lsm_support::q2_view(e);
+    if v.payments.is_empty() {
+        return Ok(());
+    }
+    if multilateral {
+        let all = vec![true; v.payments.len()];
+        prop_assert!(
+            !lsm_support::feasible(e, &v, &all),
+            "all of Q2 left feasible"
+        );
+    }
+    if partial {
+        let x = lsm_support::naive_fixpoint(e, &v);
+        prop_assert!(x.iter().all(|&k| k == 0), "feasible selection {x:?} left");
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 struct Gridlock {
     cfg: Value,
     payments: Vec<(usize, usize, i64, u8)>,
     bilateral: bool,
     cycles: bool,
+    /// An explicit `lsm_config.algorithms` (docs/lsm.md), or `None` for the switches alone.
+    algorithms: Option<Vec<LsmAlgorithm>>,
     max_len: usize,
     deferred: bool,
+}
+
+impl Gridlock {
+    /// Switches the engine's LSM to this case's settings.
+    fn switch_on(&self, e: &mut Engine) -> bool {
+        match &self.algorithms {
+            Some(list) => e.set_lsm_algorithms(list),
+            None => e.set_lsm_switches(self.bilateral, self.cycles),
+        }
+    }
+
+    fn runs(&self, alg: LsmAlgorithm) -> bool {
+        self.algorithms.as_ref().is_some_and(|l| l.contains(&alg))
+    }
 }
 
 /// Small queues built at tick 0 with the LSM off, with every setting the LSM reads drawn at
@@ -993,11 +1038,23 @@ fn gridlock() -> impl Strategy<Value = Gridlock> {
             any::<bool>(),
             any::<bool>(),
         ),
+        (
+            any::<bool>(),
+            proptest::sample::subsequence(LsmAlgorithm::ALL.to_vec(), 1..=4).prop_shuffle(),
+        ),
     )
-        .prop_map(|(n, money, pays, lsm, flags)| {
+        .prop_map(|(n, money, pays, lsm, flags, (listed, list))| {
             let (bilateral, cycles, max_len, per_tick, iterations) = lsm;
             // A pass with the LSM off does nothing worth checking.
             let bilateral = bilateral || !cycles;
+            let algorithms = listed.then_some(list);
+            let (bilateral, cycles) = match &algorithms {
+                Some(l) => (
+                    l.contains(&LsmAlgorithm::Bilateral),
+                    l.contains(&LsmAlgorithm::Cycles),
+                ),
+                None => (bilateral, cycles),
+            };
             let (deferred, sequencing, priority_mode, limits, entry) = flags;
             let mut agents = Vec::new();
             for (i, (bal, cap)) in money.iter().take(n).enumerate() {
@@ -1013,6 +1070,9 @@ fn gridlock() -> impl Strategy<Value = Gridlock> {
             cfg["lsm_config"] = json!({"enable_bilateral": bilateral, "enable_cycles": cycles,
                 "max_cycle_length": max_len, "max_cycles_per_tick": per_tick,
                 "max_iterations": iterations});
+            if let Some(list) = &algorithms {
+                cfg["lsm_config"]["algorithms"] = json!(list);
+            }
             let st = &mut cfg["settlement"];
             st["deferred_crediting"] = json!(deferred);
             st["algorithm_sequencing"] = json!(sequencing);
@@ -1027,6 +1087,7 @@ fn gridlock() -> impl Strategy<Value = Gridlock> {
                 payments,
                 bilateral,
                 cycles,
+                algorithms,
                 max_len,
                 deferred,
             }
@@ -1137,7 +1198,7 @@ proptest! {
         check_state(&e, &mut settled, &all_events(&e))?;
         let mut replay = Replay::new(&e, g.deferred);
         let from = e.events().next_seq();
-        prop_assert!(e.set_lsm_switches(g.bilateral, g.cycles));
+        prop_assert!(g.switch_on(&mut e));
         let rep = e.lsm_pass();
         let evs: Vec<EventView> = e.events().iter_from(from).expect("retained").collect();
         replay.apply(&evs)?;
@@ -1147,6 +1208,11 @@ proptest! {
         prop_assert_eq!(rep.offset_settled, offsets);
         if rep.quiescent && !rep.search_truncated && !rep.cycle_cap_reached {
             check_maximal(&e, g.bilateral, g.cycles, g.max_len)?;
+            check_multilateral_maximal(
+                &e,
+                g.runs(LsmAlgorithm::Multilateral),
+                g.runs(LsmAlgorithm::Partial),
+            )?;
         }
     }
 

@@ -32,7 +32,7 @@ from typing import Annotated
 
 import typer
 
-from paysim.cli import policy_cmds, version_text
+from paysim.cli import plugins, policy_cmds, version_text
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.optimize import optimize_app
 from paysim.cli.run import run
@@ -77,6 +77,7 @@ app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
 app.command("serve")(serve)
 app.add_typer(optimize_app, name="optimize")
+plugins.register(app)  # last: plugin commands cannot replace the built-in ones
 
 
 def main() -> None:

@@ -64,8 +64,23 @@ def episode_problem(ticks_per_day: int, num_days: int) -> str | None:
     )
 
 
+LsmAlgorithm = Literal["bilateral", "cycles", "multilateral", "partial"]
+"""An LSM algorithm (docs/lsm.md): bilateral offsets, cycles, TARGET2's all-or-nothing
+multilateral settlement, partial multilateral settlement."""
+
+_SWITCHES: tuple[tuple[str, LsmAlgorithm], ...] = (
+    ("enable_bilateral", "bilateral"),
+    ("enable_cycles", "cycles"),
+)
+
+
 class LsmConfig(StrictModel):
-    """The liquidity-saving mechanism (ENGINE.md §7)."""
+    """The liquidity-saving mechanism (ENGINE.md §7, docs/lsm.md).
+
+    ``algorithms``, when given, is the list of algorithms S11 runs, in order; the two switches
+    are then its projections: a switch the scenario leaves out is derived from the list, one it
+    gives must agree with it. Without ``algorithms`` the switches alone decide (today's LSM).
+    """
 
     noun = "`lsm_config`"
     enable_bilateral: bool = Field(default=True, description="Bilateral offsetting.")
@@ -79,6 +94,52 @@ class LsmConfig(StrictModel):
     max_iterations: Count = Field(
         default=3, description="LSM iterations (or restarts) per tick (≥ 1)."
     )
+    algorithms: list[LsmAlgorithm] | None = Field(
+        default=None,
+        max_length=4,
+        description="The algorithms of the LSM in run order, each at most once: `bilateral`, "
+        "`cycles`, `multilateral` (all-or-nothing), `partial` (partial multilateral). "
+        "Absent: `bilateral` and `cycles` as the `enable_*` switches say; given: the switches "
+        "follow the list and may be left out.",
+    )
+
+    @model_validator(mode="after")
+    def _list_and_switches_agree(self) -> LsmConfig:
+        if self.algorithms is None:
+            return self
+        for i, name in enumerate(self.algorithms):
+            if name in self.algorithms[:i]:
+                first = self.algorithms.index(name)
+                raise config_error(
+                    "duplicate_algorithm",
+                    f"`{name}` appears twice in `algorithms` (at {first} and {i}); each "
+                    f"algorithm runs at most once per iteration",
+                    at=["algorithms", i],
+                )
+        for switch, name in _SWITCHES:
+            listed = name in self.algorithms
+            if switch in self.model_fields_set and getattr(self, switch) != listed:
+                given = "true" if getattr(self, switch) else "false"
+                raise config_error(
+                    "contradicts_algorithms",
+                    f"`{switch}: {given}` contradicts `algorithms`, which "
+                    f"{'lists' if listed else 'does not list'} `{name}`; remove `{switch}` "
+                    f"(the list decides) or make it {'true' if listed else 'false'}",
+                    at=[switch],
+                    suggestion=f"remove `{switch}`",
+                )
+            setattr(self, switch, listed)
+        return self
+
+    def effective_algorithms(self) -> list[LsmAlgorithm]:
+        """The algorithms S11 runs, in order (docs/lsm.md §1); empty when the LSM is off."""
+        if self.algorithms is not None:
+            return list(self.algorithms)
+        switched: list[LsmAlgorithm] = []
+        for switch, name in _SWITCHES:
+            if getattr(self, switch):
+                switched.append(name)
+        return switched
 
 
 class PriorityEscalation(StrictModel):

@@ -150,7 +150,8 @@ def normalize(
         "simulation": simulation,
         "agents": agents,
         "cost_rates": _cost_rates(scenario),
-        "lsm_config": scenario.lsm_config.model_dump(mode="json"),
+        # `algorithms` is left out when not given, so older configs keep their hash.
+        "lsm_config": scenario.lsm_config.model_dump(mode="json", exclude_none=True),
         "settlement": _settlement(scenario),
         "scenario_events": events,
         "on_policy_error": scenario.on_policy_error,

@@ -71,7 +71,7 @@ def scenario_info(scenario: Scenario) -> dict[str, object]:
     return {
         "agent_ids": [a.id for a in scenario.agents],
         "any_divisible": divisible,
-        "lsm_enabled": bool(lsm.enable_bilateral or lsm.enable_cycles),
+        "lsm_enabled": bool(lsm.effective_algorithms()),
         "has_limits": has_limits,
         "has_pools": any(a.liquidity_pool > 0 for a in scenario.agents),
         "rate_penalties": rate and any(p is not None for p in penalties),

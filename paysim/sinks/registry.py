@@ -25,15 +25,9 @@ class SinkError(ValueError):
 def sink_factories(pm: pluggy.PluginManager | None = None) -> dict[str, SinkFactory]:
     """Every registered sink factory by name (a later registration of a name wins, as for
     policy sources)."""
-    from paysim.plugins import plugin_manager
+    from paysim.plugins import registered_sinks
 
-    found: dict[str, SinkFactory] = {}
-
-    def register(name: str, factory: SinkFactory) -> None:
-        found[name] = factory
-
-    (pm or plugin_manager()).hook.paysim_register_sinks(register=register)
-    return found
+    return {name: reg.value for name, reg in registered_sinks(pm).items()}
 
 
 def parse_sink_spec(spec: str) -> tuple[str, dict[str, str]]:

@@ -205,6 +205,10 @@ _RENDERERS: dict[str, Callable[[Row, Details], Line | None]] = {
     "EntryDispositionOffset": _entry_offset,
     "LsmBilateralOffset": _lsm_pair,
     "LsmCycleSettlement": _lsm_cycle,
+    "LsmMultilateralSettlement": _simple(
+        "LSM {algorithm}  {settled_count} payments, total {amt}; {removed_count} left queued",
+        "bold cyan",
+    ),
     "OffsetSettlement": _simple("offset      {pay}  settled ({mechanism} offset)", "cyan"),
     "AlgorithmExecution": _simple("algorithm   {algorithm}: {settled_count} settled", "cyan"),
     "OverdueTransactionSettled": _simple(

@@ -4,9 +4,11 @@
 //! Parsing goes through `serde_path_to_error`, so a shape error names the JSON pointer of the
 //! offending value; semantic checks (agent references, tick bounds, sums) do the same by hand.
 
+mod lsm;
 mod schema;
 mod validate;
 
+pub use lsm::*;
 pub use schema::*;
 pub use validate::{validate, MAX_DAYS, MAX_EPISODE_TICKS, MAX_TICKS_PER_DAY};
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::lsm::LsmCfg;
 use crate::costs::CostRatesConfig;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,16 +136,6 @@ pub struct TimeWindowCfg {
     pub start_tick: u32,
     pub end_tick: u32,
     pub rate_multiplier: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LsmCfg {
-    pub enable_bilateral: bool,
-    pub enable_cycles: bool,
-    pub max_cycle_length: u32,
-    pub max_cycles_per_tick: u32,
-    pub max_iterations: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,13 +77,7 @@ pub fn validate(cfg: &EngineConfig) -> Result<(), ConfigError> {
             "opening balances, pools, caps and collateral capacities sum to more than 2^62 cents",
         );
     }
-    let lsm = &cfg.lsm_config;
-    if !(3..=10).contains(&lsm.max_cycle_length) {
-        return err(
-            "/lsm_config/max_cycle_length",
-            format!("expected 3..10, found {}", lsm.max_cycle_length),
-        );
-    }
+    super::lsm::validate_lsm(&cfg.lsm_config)?;
     let st = &cfg.settlement;
     finite_in(
         "/settlement/eod_rush_threshold",

@@ -9,6 +9,7 @@ mod checkpoint;
 pub mod decisions;
 mod entry;
 mod fields;
+pub mod inject;
 mod lifecycle;
 mod lsm;
 pub mod many;

@@ -20,6 +20,10 @@ pub enum Mechanism {
     Entry,
     Bilateral,
     Cycle,
+    /// docs/lsm.md §3.
+    Multilateral,
+    /// docs/lsm.md §4.
+    Partial,
 }
 
 impl Mechanism {
@@ -28,6 +32,8 @@ impl Mechanism {
             Mechanism::Entry => "entry",
             Mechanism::Bilateral => "bilateral",
             Mechanism::Cycle => "cycle",
+            Mechanism::Multilateral => "multilateral",
+            Mechanism::Partial => "partial",
         }
     }
 }

@@ -3,10 +3,10 @@
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::{Engine, InjectRecord, Injected};
-use crate::config::{PolicyCfg, RtgsPriority};
+use super::{Engine, InjectRecord};
+use crate::config::PolicyCfg;
 use crate::costs::{CostComponent, TOTAL_INDEX};
-use crate::error::{EngineError, EngineResult, InjectError};
+use crate::error::{EngineError, EngineResult};
 use crate::policy_rt::RuntimePolicy;
 use crate::state::{key_of_tx_id, Location, Status};
 
@@ -273,84 +273,11 @@ impl Engine {
         })
     }
 
-    /// `inject_arrivals` (§9.3): validated as a whole; one bad record rejects the batch.
+    /// `inject_arrivals` (§9.3): validated as a whole; one bad record rejects the batch. Row
+    /// records go through the columnar path, so both forms share one validator.
     pub fn inject_arrivals(&mut self, records: &[InjectRecord]) -> EngineResult<()> {
-        let t_total = i64::from(self.setup.total_ticks);
-        let now = i64::from(self.st.tick);
-        let mut staged = Vec::with_capacity(records.len());
-        for (index, r) in records.iter().enumerate() {
-            let bad = |field: &'static str, message: String| {
-                EngineError::Inject(InjectError {
-                    index,
-                    field,
-                    message,
-                })
-            };
-            if r.tick < now || r.tick >= t_total {
-                return Err(bad(
-                    "tick",
-                    format!("expected {now} ≤ tick < {t_total}, found {}", r.tick),
-                ));
-            }
-            let s = self
-                .setup
-                .index
-                .get(&r.sender)
-                .copied()
-                .ok_or_else(|| bad("sender", format!("unknown agent `{}`", r.sender)))?;
-            let rc = self
-                .setup
-                .index
-                .get(&r.receiver)
-                .copied()
-                .ok_or_else(|| bad("receiver", format!("unknown agent `{}`", r.receiver)))?;
-            if s == rc {
-                return Err(bad("receiver", "sender and receiver must differ".into()));
-            }
-            if !(1..=1_000_000_000_000_000).contains(&r.amount) {
-                return Err(bad(
-                    "amount",
-                    format!("expected 1..10^15 cents, found {}", r.amount),
-                ));
-            }
-            if r.deadline_tick < r.tick {
-                return Err(bad(
-                    "deadline_tick",
-                    "the deadline is before the arrival tick".into(),
-                ));
-            }
-            let priority = r.priority.unwrap_or(5);
-            if !(0..=10).contains(&priority) {
-                return Err(bad("priority", format!("expected 0..10, found {priority}")));
-            }
-            let rtgs = match r.rtgs_priority.as_deref() {
-                None | Some("Normal") => RtgsPriority::Normal,
-                Some("Urgent") => RtgsPriority::Urgent,
-                Some("HighlyUrgent") => RtgsPriority::HighlyUrgent,
-                Some(other) => {
-                    return Err(bad(
-                        "rtgs_priority",
-                        format!("expected HighlyUrgent, Urgent or Normal, found `{other}`"),
-                    ))
-                }
-            };
-            staged.push((
-                r.tick as u32,
-                Injected {
-                    sender: s,
-                    receiver: rc,
-                    amount: r.amount,
-                    deadline: r.deadline_tick.min(i64::from(u32::MAX)) as u32,
-                    priority: priority as u8,
-                    divisible: r.divisible.unwrap_or(false),
-                    rtgs_priority: rtgs,
-                },
-            ));
-        }
-        for (tick, rec) in staged {
-            self.st.injected.entry(tick).or_default().push(rec);
-        }
-        Ok(())
+        let columns = super::inject::OwnedColumns::from_records(records);
+        self.inject_columns(&columns.view())
     }
 
     /// `set_policy`: validated before anything changes; → `PolicyReplaced` at `current_tick`.

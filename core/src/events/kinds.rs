@@ -96,7 +96,7 @@ macro_rules! named_enum {
 named_enum! {
     /// One variant per `event_type` of the catalogue (ENGINE.md §12.1), in
     /// catalogue order. The comment on each variant says when it is emitted.
-    pub enum EventType [40, "event type"] {
+    pub enum EventType [41, "event type"] {
         /// At creation, seq 0.
         SimulationStarted => "SimulationStarted",
         /// At creation, one per agent in agent order.
@@ -177,6 +177,8 @@ named_enum! {
         LiquidityReturn => "LiquidityReturn",
         /// S15: last event of the day.
         EndOfDay => "EndOfDay",
+        /// docs/lsm.md §3–§4: settled multilateral or partial group (group summary).
+        LsmMultilateralSettlement => "LsmMultilateralSettlement",
     }
 }
 
@@ -198,7 +200,7 @@ named_enum! {
     /// effect keys of `ScenarioEventExecuted` (§10: the scenario event's own
     /// parameters and its outcome). Grouped by the event that introduces them;
     /// keys shared by several events appear once.
-    pub enum Key [117, "detail key"] {
+    pub enum Key [118, "detail key"] {
         // SimulationStarted
         ConfigHash => "config_hash",
         EngineVersion => "engine_version",
@@ -342,6 +344,8 @@ named_enum! {
         Tick => "tick",
         TxId => "tx_id",
         Total => "total",
+        // LsmMultilateralSettlement (with Algorithm, SettledCount, Agents, NetPositions)
+        RemovedCount => "removed_count",
     }
 }
 
@@ -580,6 +584,16 @@ mod tests {
                     "unsettled_value",
                     "overdue_count",
                     "day_cost",
+                ],
+            ),
+            (
+                "LsmMultilateralSettlement",
+                &[
+                    "algorithm",
+                    "settled_count",
+                    "removed_count",
+                    "agents",
+                    "net_positions",
                 ],
             ),
         ];

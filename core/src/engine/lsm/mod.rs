@@ -1,17 +1,21 @@
-//! S11, the liquidity-saving mechanism (ENGINE.md §7): bilateral offsetting (`bilateral.rs`),
-//! multilateral cycles (`cycles.rs`, searching with `search.rs`), and here the iteration of
-//! §7.3 in its two forms, default and TARGET2-style sequencing.
+//! S11, the liquidity-saving mechanism (ENGINE.md §7, docs/lsm.md): bilateral offsetting
+//! (`bilateral.rs`), multilateral cycles (`cycles.rs`, searching with `search.rs`),
+//! all-or-nothing and partial multilateral settlement (`multilateral.rs`), and here the
+//! iteration over the configured algorithm list (docs/lsm.md §5) in its two forms, default and
+//! TARGET2-style sequencing. With the default list (`bilateral`, `cycles` as the switches say)
+//! both forms are exactly ENGINE.md §7.3.
 //!
-//! Everything works on Q2's pair sums (`State::pair_q2`), never on the payments, until a group
-//! is known to be feasible; only then are its payments read, from `State::q2_by_pair`. Groups
-//! settle through `offset.rs`, so the LSM's money and bookkeeping are those of every other path.
+//! Bilateral offsets and cycles work on Q2's pair sums (`State::pair_q2`), never on the
+//! payments, until a group is known to be feasible; only then are its payments read, from
+//! `State::q2_by_pair`. Their groups settle through `offset.rs`; the multilateral algorithms
+//! apply the same money rules to groups that may hold all of Q2.
 //!
 //! Readings of §7.3 that the spec leaves open: in the default iteration the queue pass follows
 //! every iteration that settled something, the last one included. Under sequencing, an
 //! algorithm that settles restarts the sequence at once (a bilateral run that settles is not
 //! followed by cycles before the queue pass); `max_iterations` counts restarts, the first run
 //! after S10 not being one; every queue pass reports itself (`settle.rs`), so S10's does even
-//! with both LSM switches off, while a disabled algorithm does not run and reports nothing.
+//! with the LSM off, while an algorithm not in the list does not run and reports nothing.
 //!
 //! A step whose outcome cannot change is skipped (§14): when Q2 and every Q2 sender's balance,
 //! overdraft limit and outflow counter are what they were after the last step that settled
@@ -21,10 +25,12 @@
 
 mod bilateral;
 mod cycles;
+mod multilateral;
 mod search;
 
 use super::offset::Leg;
 use super::Engine;
+use crate::config::LsmAlgorithm;
 use crate::events::{EventType, Key, Val};
 use crate::state::Slot;
 
@@ -43,6 +49,9 @@ pub struct LsmReport {
     pub cycle_cap_reached: bool,
     /// A cycle search stopped at a work cap (`CYCLE_SEARCH_STEP_LIMIT`, `CYCLE_CANDIDATE_LIMIT`).
     pub search_truncated: bool,
+    /// Q2 payments that partial runs left queued when they settled a group, summed over the
+    /// step's runs.
+    pub partial_removed: u64,
     /// Edge expansions spent, summed over the step's cycle searches.
     pub search_steps: u64,
     /// Candidate cycles found, summed over the step's cycle searches.
@@ -72,6 +81,7 @@ pub(super) struct LsmScratch {
     amounts: Vec<i64>,
     positions: Vec<i64>,
     agents: Vec<u32>,
+    multi: multilateral::MultiScratch,
     /// Cycles settled in the current tick (`max_cycles_per_tick`).
     cycles_settled: u32,
     probe: Fingerprint,
@@ -81,21 +91,13 @@ pub(super) struct LsmScratch {
     memo_flags: (bool, bool),
 }
 
-/// The algorithms of §7.3 that report themselves under `algorithm_sequencing`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Algorithm {
-    Bilateral,
-    Cycles,
-}
-
 impl Engine {
-    /// S11: runs the LSM on Q2 after the queue pass (§7.3).
+    /// S11: runs the LSM on Q2 after the queue pass (docs/lsm.md §5).
     pub(super) fn lsm_step(&mut self) -> LsmReport {
         let lsm = &self.setup.cfg.lsm_config;
-        let (bilateral, cycles, max_iterations) =
-            (lsm.enable_bilateral, lsm.enable_cycles, lsm.max_iterations);
+        let (list, max_iterations) = (lsm.effective_algorithms(), lsm.max_iterations);
         let mut rep = LsmReport::default();
-        if !bilateral && !cycles {
+        if list.is_empty() {
             return rep;
         }
         self.scratch.lsm.cycles_settled = 0;
@@ -105,18 +107,19 @@ impl Engine {
             (rep.search_truncated, rep.cycle_cap_reached) = self.scratch.lsm.memo_flags;
         }
         if self.setup.cfg.settlement.algorithm_sequencing {
-            // After S10's pass: bilateral, then cycles; any algorithm that settles restarts the
-            // sequence from a queue pass. Stop when both settle nothing in a row.
+            // After S10's pass: the algorithms in list order; the first that settles restarts
+            // the sequence from a queue pass. Stop when all settle nothing in a row.
             let mut restarts = 0;
             loop {
-                let b = self.run_algorithm(Algorithm::Bilateral, bilateral, skip, &mut rep);
-                let c = if b == 0 {
-                    self.run_algorithm(Algorithm::Cycles, cycles, skip, &mut rep)
-                } else {
-                    0
-                };
+                let mut settled = false;
+                for &alg in list.as_slice() {
+                    if self.run_algorithm(alg, skip, &mut rep) > 0 {
+                        settled = true;
+                        break;
+                    }
+                }
                 skip = false;
-                if b + c == 0 {
+                if !settled {
                     rep.quiescent = true;
                     break;
                 }
@@ -128,8 +131,10 @@ impl Engine {
             }
         } else {
             for _ in 0..max_iterations {
-                let n = self.run_algorithm(Algorithm::Bilateral, bilateral, skip, &mut rep)
-                    + self.run_algorithm(Algorithm::Cycles, cycles, skip, &mut rep);
+                let mut n = 0;
+                for &alg in list.as_slice() {
+                    n += self.run_algorithm(alg, skip, &mut rep);
+                }
                 skip = false;
                 if n == 0 {
                     rep.quiescent = true;
@@ -142,31 +147,24 @@ impl Engine {
         rep
     }
 
-    /// Runs one algorithm if it is enabled (a skipped run settles nothing, as it would have),
-    /// reporting it under sequencing. Returns the number of payments it settled.
-    fn run_algorithm(
-        &mut self,
-        alg: Algorithm,
-        enabled: bool,
-        skip: bool,
-        rep: &mut LsmReport,
-    ) -> u64 {
-        if !enabled {
-            return 0;
-        }
+    /// Runs one algorithm (a skipped run settles nothing, as it would have), reporting it
+    /// under sequencing. Returns the number of payments it settled.
+    fn run_algorithm(&mut self, alg: LsmAlgorithm, skip: bool, rep: &mut LsmReport) -> u64 {
         let (count, value) = match (skip, alg) {
             (true, _) => (0, 0),
-            (false, Algorithm::Bilateral) => self.bilateral_round(),
-            (false, Algorithm::Cycles) => self.cycle_round(rep),
+            (false, LsmAlgorithm::Bilateral) => self.bilateral_round(),
+            (false, LsmAlgorithm::Cycles) => self.cycle_round(rep),
+            (false, LsmAlgorithm::Multilateral) => {
+                self.multilateral_round(false, &mut rep.partial_removed)
+            }
+            (false, LsmAlgorithm::Partial) => {
+                self.multilateral_round(true, &mut rep.partial_removed)
+            }
         };
         rep.settled += count;
         rep.offset_settled += count;
         if self.setup.cfg.settlement.algorithm_sequencing {
-            let name = match alg {
-                Algorithm::Bilateral => "bilateral",
-                Algorithm::Cycles => "cycles",
-            };
-            self.emit_algorithm_execution(name, count, value);
+            self.emit_algorithm_execution(alg.as_str(), count, value);
         }
         count
     }
@@ -255,6 +253,23 @@ impl Engine {
         };
         setup.cfg.lsm_config.enable_bilateral = bilateral;
         setup.cfg.lsm_config.enable_cycles = cycles;
+        setup.cfg.lsm_config.algorithms = None;
+        self.scratch.lsm.memo_valid = false;
+        true
+    }
+
+    /// Replaces the LSM's algorithm list (and the switches, as its projections), like
+    /// [`Engine::set_lsm_switches`]: for tests and benchmarks only. Returns false (changing
+    /// nothing) when the engine's setup is shared.
+    #[doc(hidden)]
+    pub fn set_lsm_algorithms(&mut self, algorithms: &[LsmAlgorithm]) -> bool {
+        let Some(setup) = std::sync::Arc::get_mut(&mut self.setup) else {
+            return false;
+        };
+        let lsm = &mut setup.cfg.lsm_config;
+        lsm.enable_bilateral = algorithms.contains(&LsmAlgorithm::Bilateral);
+        lsm.enable_cycles = algorithms.contains(&LsmAlgorithm::Cycles);
+        lsm.algorithms = Some(algorithms.to_vec());
         self.scratch.lsm.memo_valid = false;
         true
     }
