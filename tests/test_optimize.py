@@ -255,4 +255,6 @@ def test_trials_left_running_by_a_dead_worker_are_retried(tmp_path: Path) -> Non
     retried = [t for t in found if t.system_attrs.get("retried_trial") == orphan.number]
     assert len(retried) == 1 and retried[0].params == found[orphan.number].params
     assert retried[0].state.is_finished()
-    assert any("queued again" in w for w in result["warnings"])  # type: ignore[union-attr]
+    notes = result["warnings"]
+    assert isinstance(notes, list)
+    assert any("queued again" in w for w in notes)
