@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 import paysim
-from paysim.cli import policy_cmds
+from paysim.cli import checkpoint, policy_cmds, replay, store_cmds
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
@@ -54,6 +54,9 @@ def root(
 app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
+replay.register(app)
+checkpoint.register(app)
+store_cmds.register(app)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import typer
 from paysim.cli.errors import DebugOption
 from paysim.cli.parsing import parse_filter, parse_params, parse_policies
 from paysim.cli.progress import progress_bar, wanted
+from paysim.cli.store_cmds import run_session
 from paysim.config import ScenarioWarning
 from paysim.exceptions import ScenarioError
 from paysim.hookspecs import OutputSink
@@ -142,6 +143,22 @@ def run(
             "--filter-tick-range", metavar="MIN-MAX", help="Only ticks MIN..MAX (inclusive)."
         ),
     ] = None,
+    # --persist / --db / --resume: the store (paysim.store, docs/store.md).
+    persist: Annotated[
+        bool, typer.Option("--persist", help="Store the run in the database (--db).")
+    ] = False,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", metavar="PATH", help="Database of --persist/--resume.  [default: paysim.duckdb]"
+        ),
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume", metavar="CHECKPOINT_ID", help="Continue from a stored checkpoint."
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No warnings or progress on stderr.")
     ] = False,
@@ -156,9 +173,19 @@ def run(
     params = parse_params(param or [])
     event_filter = parse_filter(filter_event_type, filter_agent, filter_tx, filter_tick_range)
     sinks = [format_sink(output_format, event_filter), *extra_sinks(sink or [])]
+    session = run_session(persist, db, resume)
     with scenario_messages(quiet, scenario) as messages:
-        sim = Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
+        if session is None:
+            sim = Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
+        else:
+            sim = session.simulation(
+                scenario, seed=seed, days=days, policies=policies, params=params
+            )
         messages.extend(sim.warnings)
+    if session is not None:
+        sinks += session.sinks(sim)
+        if session.persist and not quiet:
+            typer.echo(f"simulation {sim.simulation_id} → {session.db}", err=True)
     if event_filter.active and output_format in (OutputFormat.summary, OutputFormat.json):
         if not quiet:
             typer.echo(
@@ -168,7 +195,8 @@ def run(
     streams = output_format in (OutputFormat.verbose, OutputFormat.events)
     show = wanted(disabled=quiet or no_progress, streams_to_stdout=streams)
     with progress_bar(f"{scenario.name}", enabled=show) as update:
-        run_with_sinks(sim, sinks, on_progress=update)
+        since = 0 if session is None else session.since_seq
+        run_with_sinks(sim, sinks, on_progress=update, since_seq=since)
     if not quiet:
         for s in sinks:
             if isinstance(s, JsonlSink) and s.path != "-":
