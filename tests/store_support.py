@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -19,7 +20,10 @@ def persisted(db: Path, scenario: Path, *args: str) -> tuple[str, str]:
     result = invoke("run", scenario, "--persist", "--db", db, *args)
     assert result.exit_code == 0, result.stderr
     match = ID_LINE.search(result.stderr)
-    assert match is not None, result.stderr
+    if match is None:  # --quiet: the id is in the JSON summary
+        sid = json.loads(result.stdout)["simulation_id"]
+        assert isinstance(sid, str)
+        return sid, result.stdout
     return match.group(1), result.stdout
 
 

@@ -108,11 +108,11 @@ class SimulationRow(Table):
 class AgentRow(Table):
     table = "agents"
     key = ("simulation_id", "agent_id")
-    doc = "The banks of each run, in engine order, with their opening set-up."
+    doc = "The banks of each run with their opening set-up."
 
     simulation_id: str = col("The run.")
     agent_id: str = col("Bank id.")
-    position: Int32 = col("Order of the bank in the run (summaries list banks in this order).")
+    position: Int32 = col("Order of the bank in the scenario.")
     opening_balance: int = col("Opening balance, cents.")
     unsecured_cap: int = col("Unsecured intraday credit, cents.")
     posted_collateral: int = col("Collateral posted at the start, cents.")

@@ -267,13 +267,7 @@ class Store:
 
     def daily_agent_metrics(self, ref: str, agent: str | None = None) -> pa.Table:
         """One row per bank per committed day (balances, payments, queues, costs)."""
-        return self._per_run(
-            "daily_agent_metrics",
-            ref,
-            "day, (SELECT position FROM agents a WHERE a.simulation_id = daily_agent_metrics."
-            "simulation_id AND a.agent_id = daily_agent_metrics.agent_id)",
-            agent,
-        )
+        return self._per_run("daily_agent_metrics", ref, "day, agent_id", agent)
 
     def tick_metrics(self, ref: str) -> pa.Table:
         """One row per tick of the committed days."""
@@ -291,7 +285,7 @@ class Store:
         return self._per_run("agents", ref, "position")
 
     def costs(self, ref: str, agent: str | None = None) -> pa.Table:
-        """Cost per bank per day by component (cents), in bank order."""
+        """Cost per bank per day by component (cents), by day and bank."""
         params: dict[str, object] = {"id": self.resolve_simulation(ref)}
         where = "m.simulation_id = $id"
         if agent is not None:
@@ -302,9 +296,8 @@ class Store:
             "m.cost_collateral AS collateral, m.cost_liquidity AS liquidity, "
             "m.cost_deadline_penalty AS deadline_penalty, m.cost_eod_penalty AS eod_penalty, "
             "m.cost_drop_penalty AS drop_penalty, m.cost_split_friction AS split_friction, "
-            "m.cost_total AS total FROM daily_agent_metrics m JOIN agents a "
-            "ON a.simulation_id = m.simulation_id AND a.agent_id = m.agent_id "
-            f"WHERE {where} ORDER BY m.day, a.position",
+            f"m.cost_total AS total FROM daily_agent_metrics m WHERE {where} "
+            "ORDER BY m.day, m.agent_id",
             params,
         )
 

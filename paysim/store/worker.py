@@ -14,7 +14,6 @@ first job that fails stops the worker: its error is raised by the next :meth:`Wo
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -35,7 +34,6 @@ class Worker:
         self._con = con
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
-        self._busy = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="paysim-store", daemon=True)
         self._thread.start()
 
@@ -46,13 +44,10 @@ class Worker:
                 if job is _STOP:
                     return
                 if self._error is None:
-                    self._busy.set()
                     try:
                         job()
                     except BaseException as exc:  # handed to the submitting thread
                         self._error = exc
-                    finally:
-                        self._busy.clear()
             finally:
                 self._queue.task_done()
 
@@ -81,17 +76,3 @@ class Worker:
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join()
-
-    def cancel(self) -> None:
-        """Drops the queued jobs, interrupts the running one and ends the thread."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-            self._queue.task_done()
-        if self._busy.is_set():
-            with contextlib.suppress(duckdb.Error):
-                self._con.interrupt()
-        self._error = self._error or StoreError("cancelled")
-        self.stop()

@@ -258,7 +258,9 @@ class StoreSink:
         self._buffer, self._buffered = [], 0
         _LIVE.discard(self.simulation_id)
         if self._worker is not None:
-            self._worker.cancel()
+            # Days whose end was reached are complete: their commits still run. Only the
+            # unfinished day is rolled back.
+            self._worker.stop()
         self.store.rollback()
         interrupted = isinstance(error, KeyboardInterrupt)
         message = "interrupted (Ctrl-C)" if interrupted else f"{type(error).__name__}: {error}"
