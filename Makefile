@@ -70,6 +70,7 @@ bench: $(EXT_STAMP)
 	cargo run --release --quiet -p paysim-benches --bin engine_bench
 	cargo run --release --quiet -p paysim-benches --bin lsm_bench
 	$(PY) benches/python_bench.py
+	$(PY) benches/store_bench.py
 
 schemas: $(EXT_STAMP)
 	$(PY) -m paysim.schemas schemas

@@ -22,7 +22,7 @@ from paysim.cli.store_cmds import DEFAULT_DB, DbOption, FormatOption, TextOrJson
 
 checkpoint_app = typer.Typer(
     name="checkpoint",
-    help="Engine checkpoints in the database: save, load (to a file), list, delete.",
+    help="Engine checkpoints in the database.",
     no_args_is_help=True,
 )
 

@@ -51,9 +51,10 @@ def replay_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Re-render a stored run from the database, as `paysim run` rendered it.
+    """Re-render a stored run from the database.
 
-    Filters apply to [bold]--format verbose[/] and [bold]events[/], as in `paysim run`.
+    It prints what `paysim run` printed for that run. Filters apply to
+    [bold]--format verbose[/] and [bold]events[/], as in `paysim run`.
     """
     from paysim.cli.parsing import parse_filter
     from paysim.cli.run import OutputFormat, format_sink

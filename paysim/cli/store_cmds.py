@@ -72,7 +72,7 @@ def dump(value: object) -> None:
 
 db_app = typer.Typer(
     name="db",
-    help="The database of stored runs: create, migrate, list, show, export, costs.",
+    help="Manage and query the database of stored runs.",
     no_args_is_help=True,
 )
 
@@ -234,6 +234,7 @@ def costs_cmd(
     debug: DebugOption = False,
 ) -> None:
     """Cost per bank per day, by component."""
+    from rich import box
     from rich.table import Table
 
     from paysim.sinks.verbose import money
@@ -244,10 +245,20 @@ def costs_cmd(
     if output_format is TextOrJson.json:
         dump(rows)
         return
-    table = Table(title="Costs per bank per day (currency units)", title_justify="left")
+    table = Table(
+        title="Costs per bank per day, currency units (deadline, eod, drop: penalties; "
+        "split: friction)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
     names = list(rows[0]) if rows else ["day", "agent_id", "total"]
     for name in names:
-        table.add_column(name.replace("_", " "), justify="left" if name == "agent_id" else "right")
+        header = {"agent_id": "agent", "deadline_penalty": "deadline", "eod_penalty": "eod"}.get(
+            name, name.split("_")[0]
+        )
+        table.add_column(header, justify="left" if name == "agent_id" else "right", no_wrap=True)
     for r in rows:
         table.add_row(*(str(r[n]) if n in ("day", "agent_id") else money(r[n]) for n in names))
     console().print(table)

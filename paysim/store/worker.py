@@ -2,9 +2,9 @@
 
 The engine releases the GIL while it simulates and DuckDB releases it while it inserts, so the
 store sink hands its database work (append these events, derive and commit this day) to one
-thread and returns at once: on a machine with two cores the next day is simulated while the
-previous one is written. The queue is short (:data:`DEPTH` jobs), so a slow disk slows the run
-down instead of letting events pile up in memory.
+thread: on a machine with two cores the engine simulates while events are appended. (The sink
+waits for each day's commit before the next day starts.) The queue is short (:data:`DEPTH`
+jobs), so a slow disk slows the run down instead of letting events pile up in memory.
 
 The worker is the only user of the connection while it runs; jobs run in the order they were
 submitted, so "one transaction per day" holds exactly as it would on the calling thread. The

@@ -9,15 +9,16 @@ it records (for the engine's checkpoints and the per-bank counters of each day):
   (``INSERT INTO events SELECT … FROM batch``) once the buffer is large, never row by row;
 * ``end_of_day`` appends the rest of the day's events, derives the day's tables
   (:mod:`paysim.store.derive`), stores an ``end_of_day`` checkpoint (except after the last
-  day), records the progress and **commits**: one transaction per simulated day, so a run that
-  dies leaves whole days only;
+  day), records the progress and **commits**, and returns once the commit is done: one
+  transaction per simulated day, so a run that dies leaves whole days only, and every day whose
+  end the sinks have seen;
 * ``close`` builds the payments table, records the summary and ``completed``, and returns once
   everything is committed;
 * ``abort`` rolls the unfinished day back and records ``interrupted`` (Ctrl-C) or ``failed``.
 
-The database work runs on a :class:`~paysim.store.worker.Worker` thread, in order, so the
-engine simulates the next day while the last one is written. What must be read from the engine
-at a given moment (its summary, its checkpoint) is read on the calling thread first.
+The event appends run on a :class:`~paysim.store.worker.Worker` thread, in order, so the
+engine simulates the rest of the day while the first part is written. What must be read from
+the engine at a given moment (its summary, its checkpoint) is read on the calling thread first.
 """
 
 from __future__ import annotations
@@ -213,6 +214,10 @@ class StoreSink:
             con.execute("BEGIN TRANSACTION")
 
         self._submit(f"store day {day}", commit_day)
+        # The day is durable before the run goes on: whatever happens next, every day whose end
+        # a sink has seen is in the file.
+        assert self._worker is not None
+        self._worker.wait()
         self._before = after
         self._day_events = 0
 
