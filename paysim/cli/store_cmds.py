@@ -38,6 +38,13 @@ class TextOrJson(StrEnum):
     json = "json"
 
 
+class RunStatus(StrEnum):
+    running = "running"
+    completed = "completed"
+    interrupted = "interrupted"
+    failed = "failed"
+
+
 FormatOption = Annotated[TextOrJson, typer.Option("--format", "-f", help="text or json.")]
 
 
@@ -108,8 +115,7 @@ def list_cmd(
     db: DbOption = DEFAULT_DB,
     output_format: FormatOption = TextOrJson.text,
     status: Annotated[
-        str | None,
-        typer.Option("--status", help="Only runs with this status (running, completed, ...)."),
+        RunStatus | None, typer.Option("--status", help="Only runs with this status.")
     ] = None,
     debug: DebugOption = False,
 ) -> None:
@@ -121,7 +127,7 @@ def list_cmd(
     from paysim.store import open as open_store
 
     with open_store(db) as store:
-        rows = store.simulations(status=status).to_pylist()
+        rows = store.simulations(status=None if status is None else status.value).to_pylist()
     if output_format is TextOrJson.json:
         dump(rows)
         return
@@ -191,13 +197,13 @@ def show_cmd(
 
 @db_app.command("export")
 def export_cmd(
-    tables: Annotated[
-        list[str] | None, typer.Argument(metavar="[TABLE]...", help="Tables (default: all).")
-    ] = None,
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="File for one table, else a directory."),
-    ] = Path("export"),
+    ],
+    tables: Annotated[
+        list[str] | None, typer.Argument(metavar="[TABLE]...", help="Tables (default: all).")
+    ] = None,
     simulation: Annotated[
         str | None, typer.Option("--simulation", "-s", help="Only this run's rows.")
     ] = None,

@@ -23,7 +23,7 @@ import duckdb
 from paysim.exceptions import StoreError
 
 Job = Callable[[], None]
-DEPTH = 2
+DEPTH = 1
 _STOP = None
 
 

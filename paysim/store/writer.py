@@ -37,7 +37,9 @@ from paysim.store.models import AgentRow, DailyAgentMetricsRow, DailyMetricsRow,
 from paysim.store.store import _LIVE, Store
 from paysim.store.worker import Worker
 
-FLUSH_ROWS = 500_000
+ROW_GROUP = 122_880
+"""DuckDB's row group size: appends of whole row groups avoid rewriting partial ones."""
+FLUSH_ROWS = 2 * ROW_GROUP
 """Events buffered before they are appended (DuckDB appends large batches much faster)."""
 
 _INSERT_EVENTS = (
@@ -150,14 +152,22 @@ class StoreSink:
         self._day_events += batch.num_rows
         self.events_written += batch.num_rows
         if self._buffered >= self.flush_rows:
-            self._flush()
+            self._flush(whole_row_groups=True)
 
-    def _flush(self) -> None:
+    def _flush(self, *, whole_row_groups: bool = False) -> None:
+        """Appends the buffered events (only whole row groups of them, keeping the rest, when
+        the day is not over)."""
         if not self._buffer:
             return
         # One contiguous chunk: DuckDB's Arrow scan appends it much faster than many small ones.
         data = pa.Table.from_batches(self._buffer).combine_chunks()
-        self._buffer, self._buffered = [], 0
+        keep = data.num_rows % ROW_GROUP if whole_row_groups else 0
+        rest = data.slice(data.num_rows - keep)
+        data = data.slice(0, data.num_rows - keep)
+        self._buffer = rest.to_batches() if keep else []
+        self._buffered = keep
+        if data.num_rows == 0:
+            return
         sid = self.simulation_id
 
         def append(con: duckdb.DuckDBPyConnection) -> None:
