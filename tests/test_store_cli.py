@@ -161,7 +161,9 @@ def test_resume_continues_to_the_uninterrupted_summary(db: Path) -> None:
     elsewhere = invoke("run", SCENARIOS / "demo.yaml", "--resume", ck["checkpoint_id"], "--db", db)
     assert elsewhere.exit_code == 2 and "seed 11" in elsewhere.stderr
     missing = invoke("run", CRISIS, "--resume", "ffff", "--db", db)
-    assert missing.exit_code == 1 and "no checkpoint `ffff`" in missing.stderr
+    assert missing.exit_code == 2 and "no checkpoint `ffff`" in missing.stderr
+    nowhere = invoke("run", CRISIS, "--resume", "ffff", "--db", db.with_name("none.duckdb"))
+    assert nowhere.exit_code == 1 and "no database at" in nowhere.stderr
 
 
 def test_db_migrate_needs_an_existing_file(db: Path) -> None:

@@ -20,9 +20,9 @@ DAY_ONE_HEADER = "· day 1 "
 LINES_INTO_THE_DAY = 200
 
 
-def _kill_mid_day(db: Path) -> tuple[str, str]:
-    """Starts a persisted verbose run and SIGKILLs it once it has printed a few hundred lines of
-    day 1; returns what it printed on stdout and stderr."""
+def _kill_mid_day(db: Path, sig: int = signal.SIGKILL) -> tuple[str, str]:
+    """Starts a persisted verbose run and sends it ``sig`` once it has printed a few hundred
+    lines of day 1; returns what it printed on stdout and stderr."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [
@@ -51,12 +51,12 @@ def _kill_mid_day(db: Path) -> tuple[str, str]:
         if DAY_ONE_HEADER in line or seen:
             seen += 1
         if seen > LINES_INTO_THE_DAY:
-            os.kill(proc.pid, signal.SIGKILL)
+            os.kill(proc.pid, sig)
             break
     out.append(proc.stdout.read())
     err = proc.stderr.read()
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, err
+    assert proc.returncode == (130 if sig == signal.SIGINT else -sig), err
     return "".join(out), err
 
 
@@ -109,3 +109,18 @@ def test_kill_9_mid_day_leaves_whole_days_and_resumes_to_the_same_summary(tmp_pa
         assert store.daily_metrics(new_id)["events"].to_pylist() == per_day[1:]
         # The killed run's payments were built from its complete day.
         assert store.payments(sid).num_rows == store.daily_metrics(sid)["arrivals"][0].as_py()
+
+
+def test_ctrl_c_mid_day_records_interrupted_with_whole_days(tmp_path: Path) -> None:
+    db = tmp_path / "stopped.duckdb"
+    stdout, stderr = _kill_mid_day(db, signal.SIGINT)
+    sid = stderr.split("simulation ", 1)[1].split(" ", 1)[0]
+    assert "End of day 1" not in stdout and "interrupted" in stderr
+    with paysim.store.open(db) as store:
+        stored = store.rows(
+            "SELECT status, days_done, error, ended_at FROM simulations WHERE simulation_id = ?",
+            [sid],
+        )[0]
+        assert stored["status"] == "interrupted" and stored["days_done"] == 1
+        assert stored["error"] == "interrupted (Ctrl-C)" and stored["ended_at"] is not None
+        assert set(store.events(sid)["day"].to_pylist()) == {0}

@@ -285,6 +285,7 @@ def run_session(persist: bool, db: Path | None, resume: str | None) -> RunSessio
     from paysim.store.session import RunSession
 
     session = RunSession(db or DEFAULT_DB, persist=persist, resume=resume)
+    session.lookup_errors = lambda: bad_ids("'--resume'")
     ctx = get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(session.close)

@@ -10,7 +10,8 @@ must give the checkpoint's engine config (its SHA-256 is compared before anythin
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import cast
 
@@ -35,6 +36,8 @@ class RunSession:
         self._overrides: Overrides = {}
         self.since_seq = 0
         """Where the run's events start: 0, or the next event of a restored simulation."""
+        self.lookup_errors: Callable[[], AbstractContextManager[None]] = nullcontext
+        """Wraps the lookup of the checkpoint (the CLI turns an unknown id into bad usage)."""
 
     def _open(self) -> Store:
         if self.store is None:
@@ -63,7 +66,8 @@ class RunSession:
             self._overrides = given
             return Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
         store = self._open()
-        ck = self.checkpoint = store.checkpoint(self.resume)
+        with self.lookup_errors():
+            ck = self.checkpoint = store.checkpoint(self.resume)
         stored = store.simulation(ck.simulation_id)
         merged = _merge(cast(Overrides, stored.get("overrides") or {}), given)
         self._overrides = merged
