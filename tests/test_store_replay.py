@@ -124,3 +124,25 @@ def test_replay_of_an_unknown_id_is_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no simulation `ffffffff`" in result.stderr
     result = invoke("replay", "0", "--db", db)  # both runs start with 0
     assert result.exit_code == 2 and "ambiguous" in result.stderr
+
+
+def test_a_run_resumed_mid_day_replays_and_ends_like_the_original(tmp_path: Path) -> None:
+    db = tmp_path / "runs.duckdb"
+    sid, out = persisted(db, SCENARIOS / "crisis.yaml", "-f", "json")
+    saved = invoke("checkpoint", "save", sid, "--tick", "100", "--db", db)
+    assert saved.exit_code == 0, saved.stderr
+    ck = saved.stdout.strip()
+    live = invoke("run", SCENARIOS / "crisis.yaml", "--resume", ck, "--persist", "--db", db)
+    assert live.exit_code == 0, live.stderr
+    new_id = live.stderr.split("simulation ", 1)[1].split(" ", 1)[0]
+    assert replayed(db, new_id, "-f", "summary") == live.stdout
+    verbose = invoke("run", SCENARIOS / "crisis.yaml", "--resume", ck, "--db", db, "-f", "verbose")
+    assert verbose.exit_code == 0, verbose.stderr
+    resumed, _ = persisted(db, SCENARIOS / "crisis.yaml", "--resume", ck, "-f", "verbose")
+    assert replayed(db, resumed) == verbose.stdout
+    with paysim.store.open(db) as store:
+        ticks = store.tick_metrics(new_id)["tick"].to_pylist()
+        assert ticks == list(range(100, 180))
+        assert store.daily_metrics(new_id)["day"].to_pylist() == [1, 2]
+        summary = store.simulation(new_id)["summary"]
+    assert without_metadata(summary) == without_metadata(json.loads(out))

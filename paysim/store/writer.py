@@ -89,6 +89,7 @@ class StoreSink:
         self._day_events = 0
         self._committed = 0
         self._before: dict[str, object] = {}
+        self._start_tick = 0
         self._worker: Worker | None = None
 
     def _fail(self, what: str, exc: duckdb.Error) -> StoreError:
@@ -111,6 +112,7 @@ class StoreSink:
     def open(self, run_info: Mapping[str, object]) -> None:
         sim, sid = self.sim, self.simulation_id
         self._before = sim.summary()
+        self._start_tick = sim.current_tick
         con = self.store.connection
         try:
             with self.store.transaction():
@@ -187,7 +189,8 @@ class StoreSink:
         sim, sid = self.sim, self.simulation_id
         before, after = self._before, sim.summary()
         tpd = sim.ticks_per_day
-        t0, t1 = day * tpd, (day + 1) * tpd
+        # A run resumed in the middle of a day starts its first day at the checkpoint's tick.
+        t0, t1 = max(day * tpd, self._start_tick), (day + 1) * tpd
         checkpoint = sim.checkpoint() if self.checkpoints and not sim.done else None
         events = self._day_events
         self._committed += events
