@@ -150,7 +150,10 @@ def run(
     db: Annotated[
         Path | None,
         typer.Option(
-            "--db", metavar="PATH", help="Database of --persist/--resume.  [default: paysim.duckdb]"
+            "--db",
+            metavar="PATH",
+            help="Database of --persist/--resume.",
+            show_default="paysim.duckdb",
         ),
     ] = None,
     resume: Annotated[
