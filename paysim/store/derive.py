@@ -49,19 +49,22 @@ ORDER BY r.tick
 _AGENT_TICK_METRICS = f"""
 INSERT INTO agent_tick_metrics (simulation_id, agent_id, tick, day, outflow, inflow, balance, cost)
 WITH ev AS (
-    SELECT tick, event_type, agent_id, counterparty_id, amount, details
+    SELECT tick, event_type, agent_id, counterparty_id, amount
     FROM events
     WHERE simulation_id = $sid AND tick >= $t0 AND tick < $t1
-      AND event_type IN ({_SETTLED}, 'ScenarioEventExecuted', 'LiquidityAllocation',
-                         'LiquidityReturn', 'CostAccrual')
+      AND event_type IN ({_SETTLED}, 'LiquidityAllocation', 'LiquidityReturn', 'CostAccrual')
 ),
 transfers AS (
     SELECT tick, agent_id AS payer, counterparty_id AS payee, amount FROM ev
     WHERE event_type IN ({_SETTLED})
-       OR (event_type = 'ScenarioEventExecuted'
-           AND (details->>'event_type' = 'DirectTransfer'
-                OR (details->>'event_type' = 'ScheduledSettlement'
-                    AND coalesce(TRY_CAST(details->>'settled' AS BOOLEAN), FALSE))))
+    UNION ALL
+    -- Scenario transfers: the only rows whose details are read.
+    SELECT tick, agent_id, counterparty_id, amount FROM events
+    WHERE simulation_id = $sid AND tick >= $t0 AND tick < $t1
+      AND event_type = 'ScenarioEventExecuted'
+      AND (details->>'event_type' = 'DirectTransfer'
+           OR (details->>'event_type' = 'ScheduledSettlement'
+               AND coalesce(TRY_CAST(details->>'settled' AS BOOLEAN), FALSE)))
 ),
 moves AS (
     SELECT payer AS agent_id, tick, amount AS outflow, 0 AS inflow, 0 AS cost FROM transfers
@@ -79,7 +82,6 @@ SELECT $sid, p.agent_id, p.tick, $day, p.outflow, p.inflow,
            OVER (PARTITION BY p.agent_id ORDER BY p.tick ROWS UNBOUNDED PRECEDING),
        p.cost
 FROM per_tick AS p JOIN {{opening}} AS o ON o.agent_id = p.agent_id
-ORDER BY p.agent_id, p.tick
 """
 
 _MIN_BALANCES = """
