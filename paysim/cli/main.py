@@ -32,7 +32,7 @@ from typing import Annotated
 
 import typer
 
-from paysim.cli import plugins, policy_cmds, version_text
+from paysim.cli import checkpoint, plugins, policy_cmds, replay, store_cmds, version_text
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
@@ -74,6 +74,9 @@ def root(
 app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
+replay.register(app)
+checkpoint.register(app)
+store_cmds.register(app)
 app.command("serve")(serve)
 plugins.register(app)  # last: plugin commands cannot replace the built-in ones
 
