@@ -240,9 +240,7 @@ def test_catalog(api) -> None:
     assert api.get("/api/scenarios/demo").json()["text"] == DEMO_TEXT
     assert api.get("/api/scenarios/..%2Fpyproject").status_code == 404
     plugins = {p["name"]: p for p in api.get("/api/plugins").json()}
-    assert plugins["paysim.builtin.paysim.policy.sources"]["hooks"] == [
-        "paysim_register_policy_sources"
-    ]
+    assert plugins["paysim.policy.sources"]["hooks"] == ["paysim_register_policy_sources"]
     info = api.get("/api/info").json()
     assert info["paysim_version"] == paysim.__version__ and info["token_required"] is False
 

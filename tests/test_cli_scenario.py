@@ -78,4 +78,4 @@ def test_help_lists_run_and_scenario() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
     assert " run " in result.stdout and " scenario " in result.stdout
-    assert "--persist" not in invoke("run", "--help").stdout
+    assert "--persist" in invoke("run", "--help").stdout

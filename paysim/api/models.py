@@ -179,12 +179,16 @@ class ExampleScenario(BaseModel):
 
 
 class PluginInfo(BaseModel):
-    """A plugin registered with paysim's plugin manager."""
+    """A plugin, as ``paysim plugins --all --format json`` lists it."""
 
     name: str
+    distribution: str | None
     version: str | None
+    entry_point: str | None
     builtin: bool
     hooks: list[str]
+    registers: dict[str, list[str]]
+    error: str | None
 
 
 class PolicyReport(BaseModel):

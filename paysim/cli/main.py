@@ -32,7 +32,7 @@ from typing import Annotated
 
 import typer
 
-from paysim.cli import plugins, policy_cmds, version_text
+from paysim.cli import checkpoint, plugins, policy_cmds, replay, store_cmds, version_text
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.optimize import optimize_app
 from paysim.cli.run import run
@@ -75,6 +75,9 @@ def root(
 app.command("run")(run)
 app.add_typer(scenario_app, name="scenario")
 policy_cmds.register(app)
+replay.register(app)
+checkpoint.register(app)
+store_cmds.register(app)
 app.command("serve")(serve)
 app.add_typer(optimize_app, name="optimize")
 plugins.register(app)  # last: plugin commands cannot replace the built-in ones

@@ -215,6 +215,25 @@ def run(
             "--filter-tick-range", metavar="MIN-MAX", help="Only ticks MIN..MAX (inclusive)."
         ),
     ] = None,
+    # --persist / --db / --resume: the store (paysim.store, docs/store.md).
+    persist: Annotated[
+        bool, typer.Option("--persist", help="Store the run in the database (--db).")
+    ] = False,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="Database of --persist/--resume.",
+            show_default="paysim.duckdb",
+        ),
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume", metavar="CHECKPOINT_ID", help="Continue from a stored checkpoint."
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No warnings or progress on stderr.")
     ] = False,
@@ -227,6 +246,7 @@ def run(
     """
     from paysim.cli.parsing import parse_filter, parse_params, parse_policies
     from paysim.cli.progress import progress_bar, wanted
+    from paysim.cli.store_cmds import run_session
     from paysim.simulation import Simulation
     from paysim.sinks import JsonlSink, run_with_sinks
 
@@ -236,10 +256,20 @@ def run(
     stdout_sink = format_sink(output_format, event_filter)
     sinks = [stdout_sink, *extra_sinks(sink or [], output_format)]
     check_scenario_path(scenario)
+    session = run_session(persist, db, resume)
     with scenario_messages(quiet, scenario) as messages:
-        sim = Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
+        if session is None:
+            sim = Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
+        else:
+            sim = session.simulation(
+                scenario, seed=seed, days=days, policies=policies, params=params
+            )
         messages.extend(sim.warnings)
     check_filter_agent(event_filter.agent, sim)
+    if session is not None:
+        sinks += session.sinks(sim)
+        if session.persist and not quiet:
+            typer.echo(f"simulation {sim.simulation_id} → {session.db}", err=True)
     if event_filter.active and output_format in (OutputFormat.summary, OutputFormat.json):
         if not quiet:
             typer.echo(
@@ -249,7 +279,8 @@ def run(
     streams = output_format in (OutputFormat.verbose, OutputFormat.events)
     show = wanted(disabled=quiet or no_progress, streams_to_stdout=streams)
     with progress_bar(f"{scenario.name}", enabled=show) as update:
-        run_with_sinks(sim, sinks, on_progress=update)
+        since = 0 if session is None else session.since_seq
+        run_with_sinks(sim, sinks, on_progress=update, since_seq=since)
     if not quiet:
         for s in sinks:
             if isinstance(s, JsonlSink) and not s.uses_stdout:

@@ -3,7 +3,6 @@ validation, plugins and example scenarios."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 
 from anyio import to_thread
@@ -123,26 +122,11 @@ async def validate(body: ValidatePolicy, settings: SettingsDep) -> PolicyReport:
 
 
 def _plugins() -> list[PluginInfo]:
-    from paysim.plugins import plugin_manager
+    """Every plugin, built-ins included, as ``paysim plugins --all --format json`` lists them."""
+    from paysim.plugin_listing import describe_plugins
 
-    pm = plugin_manager()
-    versions = {}
-    for ep in importlib.metadata.entry_points(group="paysim"):
-        versions[ep.name] = ep.dist.version if ep.dist is not None else None
-    out = []
-    for name, plugin in pm.list_name_plugin():
-        if plugin is None:
-            continue
-        callers = pm.get_hookcallers(plugin) or []
-        out.append(
-            PluginInfo(
-                name=name,
-                version=versions.get(name, __version__ if name.startswith("paysim.") else None),
-                builtin=name.startswith("paysim.builtin."),
-                hooks=sorted(c.name for c in callers),
-            )
-        )
-    return out
+    entries, _ = describe_plugins(include_builtins=True)
+    return [PluginInfo.model_validate(entry) for entry in entries]
 
 
 @router.get("/plugins", response_model=list[PluginInfo], responses=responses(), summary="Plugins")

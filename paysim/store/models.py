@@ -1,0 +1,303 @@
+"""The tables of the store, as pydantic models: the one source of their DDL and documentation.
+
+Each model is one table (``table``), its fields the columns in order. The SQL type of a column
+follows from its annotation (``int`` → ``BIGINT``, ``str`` → ``VARCHAR``, ``float`` →
+``DOUBLE``, ``bool`` → ``BOOLEAN``, ``datetime`` → ``TIMESTAMP`` in UTC, ``bytes`` → ``BLOB``;
+an :class:`Sql` marker overrides it, e.g. ``JSON`` or ``UBIGINT``); a column is ``NOT NULL``
+unless its annotation admits ``None``. ``since`` says in which schema version a table or a
+column appeared: the migrations (:mod:`paysim.store.migrations`) create and add exactly those,
+so a fresh database and a migrated one are built by the same steps.
+
+Adding a table (the optimiser's ``studies``, ``trials``, ``trial_runs``) is: a model here with
+``since = N``, listed in :data:`TABLES`, and ``Migration(N, "...")`` in the migrations. Adding a
+column is a field at the end of its model with ``col(..., since=N)``; it must be nullable or
+have a default, because existing rows get it too. See ``docs/store.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class Sql:
+    """The SQL type of a column, where the Python type alone does not say it."""
+
+    type: str
+
+
+Json = Annotated[str, Sql("JSON")]
+"""JSON text, stored exactly as written (DuckDB's ``JSON`` type keeps the text)."""
+UBigInt = Annotated[int, Sql("UBIGINT")]
+Int32 = Annotated[int, Sql("INTEGER")]
+
+
+def col(description: str, *, since: int = 1, default: object = ...) -> Any:  # noqa: ANN401
+    """A column: its description (documentation) and the schema version it appeared in."""
+    return Field(default, description=description, json_schema_extra={"since": since})
+
+
+class Table(BaseModel):
+    """Base of the table models."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    table: ClassVar[str]
+    key: ClassVar[tuple[str, ...]] = ()
+    """The natural key: one row per value of these columns."""
+    primary_key: ClassVar[bool] = True
+    """Whether ``key`` is declared ``PRIMARY KEY`` (an index: only on small tables, since DuckDB
+    maintains it on every insert)."""
+    since: ClassVar[int] = 1
+    doc: ClassVar[str] = ""
+
+
+class SchemaVersionRow(Table):
+    table = "schema_version"
+    key = ("version",)
+    doc = "One row per migration applied to this file, the newest last."
+
+    version: Int32 = col("Schema version reached by this migration.")
+    applied_at: datetime = col("When it was applied (UTC).")
+    paysim_version: str = col("The paysim that applied it (and reads this version).")
+    description: str = col("What the migration did.")
+
+
+class SimulationRow(Table):
+    table = "simulations"
+    key = ("simulation_id",)
+    doc = "One row per stored run: what was run, how far it got, and its run summary."
+
+    simulation_id: str = col("UUIDv7 of the run; sorts by creation time.")
+    status: str = col("`running`, `completed`, `interrupted` or `failed`.")
+    started_at: datetime = col("When the run opened (UTC).")
+    updated_at: datetime = col("When its last day was committed (UTC).")
+    ended_at: datetime | None = col(
+        "When it completed or failed; for a run found interrupted, its last commit (UTC)."
+    )
+    scenario: str | None = col("Scenario path as given (`null` for an in-memory scenario).")
+    scenario_text: str | None = col("The scenario file's text at run time.")
+    scenario_hash: str | None = col("SHA-256 of `scenario_text`.")
+    description: str | None = col("The scenario's description.")
+    config_json: Json = col("The normalized engine config the run used (canonical JSON).")
+    config_hash: str = col("SHA-256 of `config_json`, as in checkpoints and `SimulationStarted`.")
+    seed: UBigInt = col("The seed.")
+    ticks_per_day: Int32 = col("Ticks per day.")
+    days: Int32 = col("Days of the run.")
+    total_ticks: int = col("Ticks of the run.")
+    start_tick: int = col("First tick run here: 0, or the checkpoint tick of a resumed run.")
+    ticks_done: int = col("Ticks committed: the end of the last complete day.")
+    days_done: Int32 = col("Days committed (`ticks_done / ticks_per_day`).")
+    event_count: int = col("Events committed.")
+    overrides: Json = col("Run-time overrides: `{seed, days, policies, params}`.")
+    parent_simulation_id: str | None = col("The run a resumed run continues.")
+    resumed_from: str | None = col("The checkpoint a resumed run started from.")
+    paysim_version: str = col("paysim version that ran it.")
+    engine_version: str = col("Engine version that ran it.")
+    writer_pid: int = col("Process id of the writer (diagnostics).")
+    run_info: Json = col("What the sinks were told when the run opened (replay uses it).")
+    summary: Json | None = col("The run summary (INTERFACES.md §1) once completed.")
+    total_cost: int | None = col("`summary.totals.total_cost`, cents.")
+    settlement_rate: float | None = col("`summary.totals.settlement_rate`.")
+    error: str | None = col("Why a run failed or was interrupted.")
+
+
+class AgentRow(Table):
+    table = "agents"
+    key = ("simulation_id", "agent_id")
+    doc = "The banks of each run with their opening set-up."
+
+    simulation_id: str = col("The run.")
+    agent_id: str = col("Bank id.")
+    position: Int32 = col("Order of the bank in the scenario.")
+    opening_balance: int = col("Opening balance, cents.")
+    unsecured_cap: int = col("Unsecured intraday credit, cents.")
+    posted_collateral: int = col("Collateral posted at the start, cents.")
+    collateral_haircut: float = col("Haircut on collateral.")
+    liquidity_pool: int = col("External liquidity pool, cents.")
+    policy_id: str | None = col("`policy_id` of its initial policy.")
+    policy_source: str | None = col("Where that policy came from (`library:fifo`, a path, ...).")
+    policy_parameters: Json = col("Parameter overrides of the initial policy.")
+
+
+class EventRow(Table):
+    table = "events"
+    doc = (
+        "Every event of every run, in `seq` order, as `paysim run --format events` prints them "
+        "(`details` is the engine's JSON text, byte for byte)."
+    )
+
+    simulation_id: str = col("The run.")
+    seq: int = col("Event number in its run, from 0.")
+    tick: int = col("Tick.")
+    day: int = col("Day.")
+    event_type: str = col("ENGINE.md §12.1.")
+    tx_id: str | None = col("Payment.")
+    agent_id: str | None = col("Agent (the sender for payments).")
+    counterparty_id: str | None = col("Counterparty (the receiver for payments).")
+    amount: int | None = col("Amount, cents.")
+    details: str = col(
+        "Details object: JSON text (a VARCHAR, cheaper to append than DuckDB's JSON type; "
+        "JSON functions and `details->>'$.key'` work on it as on JSON)."
+    )
+
+
+class DailyMetricsRow(Table):
+    table = "daily_metrics"
+    key = ("simulation_id", "day")
+    doc = "One row per committed day: the system's counts and cost of that day."
+
+    simulation_id: str = col("The run.")
+    day: Int32 = col("Day.")
+    arrivals: int = col("Original payments that arrived this day.")
+    settled: int = col("Original payments fully settled this day.")
+    settled_value: int = col("Their value, cents.")
+    dropped: int = col("Original payments dropped this day.")
+    overdue: int = col("Original payments newly overdue this day.")
+    lsm_settled: int = col("Payments and pieces settled by offsetting this day.")
+    unsettled: int = col("Original payments unsettled at the end of the day.")
+    cost: int = col("Cost booked this day over all banks, cents.")
+    events: int = col("Events of the day.")
+    day_summary: Json = col("The day summary the sinks received (verbose replay prints it).")
+    committed_at: datetime = col("When the day was committed (UTC).")
+
+
+class DailyAgentMetricsRow(Table):
+    table = "daily_agent_metrics"
+    key = ("simulation_id", "day", "agent_id")
+    doc = (
+        "One row per bank per committed day. Balances are end-of-tick balances; `min_balance` "
+        "includes the balance the day opened with, so the minimum over a run's days is the run "
+        "summary's `min_balance`."
+    )
+
+    simulation_id: str = col("The run.")
+    day: Int32 = col("Day.")
+    agent_id: str = col("Bank.")
+    opening_balance: int = col("Balance when the day opened, cents.")
+    closing_balance: int = col("Balance at the end of the day, cents.")
+    min_balance: int = col("Lowest end-of-tick balance of the day (opening included), cents.")
+    peak_overdraft: int = col("`max(0, -min_balance)`, cents.")
+    sent: int = col("Original payments it sent that arrived this day.")
+    settled_sent: int = col("Of its original payments, those fully settled this day.")
+    received: int = col("Original payments settled to it this day.")
+    dropped: int = col("Of its original payments, those dropped this day.")
+    q1: int = col("Payments and pieces in its own queue at the end of the day.")
+    q2: int = col("Its payments and pieces in the central queue at the end of the day.")
+    cost_overdraft: int = col("Overdraft cost of the day, cents.")
+    cost_delay: int = col("Delay cost, cents.")
+    cost_collateral: int = col("Collateral cost, cents.")
+    cost_liquidity: int = col("Liquidity cost, cents.")
+    cost_deadline_penalty: int = col("Deadline penalties, cents.")
+    cost_eod_penalty: int = col("End-of-day penalties, cents.")
+    cost_drop_penalty: int = col("Drop penalties, cents.")
+    cost_split_friction: int = col("Split friction, cents.")
+    cost_total: int = col("Sum of the components, cents.")
+
+
+class TickMetricsRow(Table):
+    primary_key = False
+    table = "tick_metrics"
+    key = ("simulation_id", "tick")
+    doc = "One row per tick of every committed day (ticks without events included)."
+
+    simulation_id: str = col("The run.")
+    tick: int = col("Tick.")
+    day: Int32 = col("Day.")
+    arrivals: int = col("`Arrival` events.")
+    settlements: int = col("Settlement events (RTGS, queue releases, offsets): pieces count.")
+    settled_value: int = col("Value moved by those settlements, cents.")
+    lsm_settled: int = col("`OffsetSettlement` events.")
+    overdue: int = col("`TransactionWentOverdue` events.")
+    dropped: int = col("`PolicyDrop` events.")
+    cost: int = col("Cost booked (sum of `CostAccrual`), cents.")
+    events: int = col("All events of the tick.")
+
+
+class AgentTickMetricsRow(Table):
+    primary_key = False
+    table = "agent_tick_metrics"
+    key = ("simulation_id", "agent_id", "tick")
+    doc = (
+        "One row per bank per tick in which its balance moved or it was charged a cost (a bank "
+        "absent from a tick kept its balance). `balance` is the end-of-tick balance rebuilt from "
+        "the events as ENGINE.md §12.2 says."
+    )
+
+    simulation_id: str = col("The run.")
+    agent_id: str = col("Bank.")
+    tick: int = col("Tick.")
+    day: Int32 = col("Day.")
+    outflow: int = col("Paid out this tick (settlements, transfers, liquidity returned), cents.")
+    inflow: int = col("Received this tick (settlements, transfers, liquidity brought in), cents.")
+    balance: int = col("Balance at the end of the tick, cents.")
+    cost: int = col("Cost booked this tick, cents.")
+
+
+class PaymentRow(Table):
+    primary_key = False
+    table = "payments"
+    key = ("simulation_id", "tx_id")
+    doc = (
+        "One row per original payment (split pieces are folded into their payment), with its "
+        "state at the end of the run; written when a run ends, fails or is found interrupted."
+    )
+
+    simulation_id: str = col("The run.")
+    tx_id: str = col("Payment id.")
+    sender_id: str = col("Sender.")
+    receiver_id: str = col("Receiver.")
+    amount: int = col("Amount, cents.")
+    arrival_tick: int = col("Tick it arrived.")
+    deadline_tick: int = col("Deadline tick.")
+    priority: Int32 = col("Priority (0-10).")
+    divisible: bool = col("Whether it could be split.")
+    rtgs_priority: str = col("Declared RTGS priority.")
+    source: str = col("`generated`, `injected`, `scenario`, ...")
+    status: str = col("`settled`, `dropped` or `unsettled` at the end of the stored days.")
+    pieces: Int32 = col("1, or the number of pieces it was split into.")
+    settled_tick: int | None = col("Tick its last piece settled.")
+    dropped_tick: int | None = col("Tick it (or a piece) was dropped.")
+    overdue_tick: int | None = col("Tick it (or a piece) became overdue.")
+    delay_ticks: int | None = col("`settled_tick - arrival_tick`.")
+
+
+class CheckpointRow(Table):
+    table = "checkpoints"
+    key = ("checkpoint_id",)
+    doc = (
+        "Engine checkpoints (`Simulation.checkpoint()` bytes) with their run, tick and config "
+        "hash: `start` when a run opens, `end_of_day` after each day but the last, `manual` from "
+        "`paysim checkpoint save`."
+    )
+
+    checkpoint_id: str = col("UUIDv7 of the checkpoint.")
+    simulation_id: str = col("The run it belongs to.")
+    tick: int = col("`current_tick` of the state (the next tick to run).")
+    day: Int32 = col("Day of that tick.")
+    kind: str = col("`start`, `end_of_day` or `manual`.")
+    config_hash: str = col("SHA-256 of the engine config; restore checks it.")
+    size_bytes: int = col("Length of `data`.")
+    created_at: datetime = col("When it was stored (UTC).")
+    data: bytes = col("The checkpoint bytes.")
+
+
+TABLES: tuple[type[Table], ...] = (
+    SchemaVersionRow,
+    SimulationRow,
+    AgentRow,
+    EventRow,
+    DailyMetricsRow,
+    DailyAgentMetricsRow,
+    TickMetricsRow,
+    AgentTickMetricsRow,
+    PaymentRow,
+    CheckpointRow,
+)
+"""Every table, in creation order."""
+
+RUN_TABLES: tuple[type[Table], ...] = tuple(t for t in TABLES if "simulation_id" in t.model_fields)
+"""The tables with rows per run (what ``paysim db export --simulation`` writes)."""
