@@ -258,3 +258,38 @@ def test_trials_left_running_by_a_dead_worker_are_retried(tmp_path: Path) -> Non
     notes = result["warnings"]
     assert isinstance(notes, list)
     assert any("queued again" in w for w in notes)
+
+
+def test_trial_and_seed_rows_in_the_store(tmp_path: Path) -> None:
+    import paysim.store
+
+    result = run(JOINT_SPEC, tmp_path, "--trials", "6")
+    found = trials(tmp_path, "liquidity_delay_joint")
+    with paysim.store.open(tmp_path / "paysim.duckdb") as db:
+        (study,) = db.rows("SELECT * FROM studies")
+        assert study["study_id"] == result["study_id"]
+        assert (study["mode"], study["status"]) == ("joint", "completed")
+        assert json.loads(str(study["seeds"])) == result["seeds"]
+        rows = db.rows("SELECT * FROM trials ORDER BY number")
+        assert [r["number"] for r in rows] == [t.number for t in found]
+        assert [r["state"] for r in rows] == [t.state.name.lower() for t in found]
+        for row, t in zip(rows, found, strict=True):
+            assert float(str(row["engine_seconds"])) > 0
+            assert float(str(row["trial_seconds"])) > 0
+            if t.values is not None:
+                assert json.loads(str(row["objective_values"])) == t.values
+        runs = db.rows("SELECT number, seed_index, seed, total_cost FROM trial_runs")
+        per_trial = [attrs(t)["runs"] for t in found]
+        assert len(runs) == sum(len(r) for r in per_trial if isinstance(r, list))
+        complete = [t for t in found if t.state == optuna.trial.TrialState.COMPLETE]
+        first = complete[0]
+        costs = [int(str(r["total_cost"])) for r in runs if r["number"] == first.number]
+        assert len(costs) == 8
+        assert first.values[0] == pytest.approx(sum(costs) / 8)
+    # A best-response run records every step's trials.
+    run(CASTRO_SPEC, tmp_path / "castro")
+    with paysim.store.open(tmp_path / "castro" / "paysim.duckdb") as db:
+        steps = db.rows("SELECT study, count(*) AS n FROM trials GROUP BY study ORDER BY study")
+        assert [s["n"] for s in steps] == [21] * len(steps)
+        assert len(steps) == 4  # two rounds of two banks
+        assert steps[0]["study"] == "castro_equilibrium.br.r1.BANK_A"

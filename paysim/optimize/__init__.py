@@ -73,14 +73,16 @@ def optimize(
     from paysim.optimize.outputs import prepare_output, write_outputs
     from paysim.optimize.records import record_study
     from paysim.optimize.runner import Optimization
+    from paysim.store import new_id
 
     # Optuna logs every trial at INFO on stderr; paysim reports progress itself.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     prepare_output(plan, overwrite=overwrite, resume=resume)
     run = Optimization(plan, resume=resume, progress=progress, on_step=on_step)
     outcome = run.run()
-    result = write_outputs(outcome, overwrite=overwrite, resume=resume)
-    record_study(outcome, run, result)
+    study_id = new_id()
+    result = write_outputs(outcome, overwrite=overwrite, resume=resume, study_id=study_id)
+    record_study(outcome, run, result, study_id)
     if outcome.interrupted:
         raise KeyboardInterrupt
     return result

@@ -169,7 +169,9 @@ def _trial_entry(plan: Plan, trial: optuna.trial.FrozenTrial) -> dict[str, objec
     }
 
 
-def write_outputs(outcome: Outcome, *, overwrite: bool, resume: bool) -> dict[str, object]:
+def write_outputs(
+    outcome: Outcome, *, overwrite: bool, resume: bool, study_id: str | None = None
+) -> dict[str, object]:
     """Writes the policy documents and ``result.json``; returns the result."""
     from optuna.trial import TrialState
 
@@ -187,6 +189,8 @@ def write_outputs(outcome: Outcome, *, overwrite: bool, resume: bool) -> dict[st
         "status": "interrupted" if outcome.interrupted else "completed",
         "study_name": plan.study_name,
         "storage": storage_label(plan.storage),
+        "db": str(plan.db_path),
+        "study_id": study_id,
         "seeds": list(plan.seeds),
         "objectives": [o.describe() for o in plan.objectives],
         "agent_objectives": {a: o.describe() for a, o in plan.agent_objectives.items()},
