@@ -293,3 +293,42 @@ def test_trial_and_seed_rows_in_the_store(tmp_path: Path) -> None:
         assert [s["n"] for s in steps] == [21] * len(steps)
         assert len(steps) == 4  # two rounds of two banks
         assert steps[0]["study"] == "castro_equilibrium.br.r1.BANK_A"
+
+
+@pytest.mark.parametrize(
+    ("sampler", "pruner"),
+    [("cmaes", "median"), ("qmc", "none"), ("random", "wilcoxon"), ("nsga2", "none")],
+)
+def test_every_sampler_and_pruner_runs(tmp_path: Path, sampler: str, pruner: str) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        JOINT_SPEC.read_text()
+        .replace("four_banks.scenario.yaml", str(EXAMPLES / "four_banks.scenario.yaml"))
+        .replace("sampler: tpe", f"sampler: {sampler}")
+        .replace("pruner: wilcoxon", f"pruner: {pruner}")
+    )
+    result = run(spec, tmp_path / "out", "--trials", "8")
+    found = trials(tmp_path / "out", "spec")
+    assert len(found) == 8 and all(t.state.is_finished() for t in found)
+    assert result["best"] is not None
+    if pruner == "median":
+        # The median pruner sees the running mean after each batch of seeds.
+        complete = [t for t in found if t.state == optuna.trial.TrialState.COMPLETE]
+        assert complete and all(len(t.intermediate_values) >= 1 for t in complete)
+
+
+def test_gp_sampler_needs_pytorch(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        JOINT_SPEC.read_text()
+        .replace("four_banks.scenario.yaml", str(EXAMPLES / "four_banks.scenario.yaml"))
+        .replace("sampler: tpe", "sampler: gp")
+    )
+    result = invoke("optimize", "validate", spec)
+    if importlib.util.find_spec("torch") is not None:  # paysim does not install it
+        assert result.exit_code == 0, result.stderr
+        return
+    assert result.exit_code == 2
+    assert f"{spec} at /sampler:" in result.stderr and "needs PyTorch" in result.stderr

@@ -253,9 +253,12 @@ class BestResponseSearch:
         else:
             total = max(0, (br.trials or 64) - len(done))
         remaining = total
+        from paysim.optimize.study import quiet_optuna
+
         while remaining > 0:
             n = min(remaining, _MAX_CALL)
-            self._evaluate_batch(study, n, fixed, objective)
+            with quiet_optuna():
+                self._evaluate_batch(study, n, fixed, objective)
             remaining -= n
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         current = profile[space.agent]

@@ -590,6 +590,11 @@ def _check_sampler(
                 "the `gp` sampler needs PyTorch, which is not installed (pip install torch); "
                 "choose another sampler",
             )
+    if spec.constraints and spec.sampler in ("cmaes", "random", "grid", "qmc"):
+        c.notes.append(
+            f"the `{spec.sampler}` sampler does not use constraints to propose candidates; the "
+            "best trial reported is still the best feasible one"
+        )
     if spec.sampler == "cmaes" and n_objectives > 1:
         c.fail(("sampler",), "the `cmaes` sampler optimises one objective; use `nsga2`")
     try:

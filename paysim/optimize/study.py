@@ -19,11 +19,12 @@ when the study is next opened by ``paysim optimize`` (:func:`recover_stale`).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,7 +54,20 @@ def make_sampler(
     """The Optuna sampler ``name`` with the spec's options and seed."""
     import optuna
 
-    kwargs = dict(options)
+    with warnings.catch_warnings():
+        # QMCSampler (and some options of others) are marked experimental: paysim pins Optuna.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _sampler(name, dict(options), seed, grid)
+
+
+def _sampler(
+    name: str,
+    kwargs: dict[str, object],
+    seed: int | None,
+    grid: Mapping[str, Sequence[float | str]] | None,
+) -> optuna.samplers.BaseSampler:
+    import optuna
+
     if seed is not None:
         kwargs.setdefault("seed", seed % 2**32)
     if name == "tpe":
@@ -152,6 +166,19 @@ def recover_stale(study: optuna.Study) -> int:
             )
         count += 1
     return count
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Silences what Optuna says on every trial that paysim reports once, in the plan's
+    warnings: samplers that ignore constraints (the best trial reported is still the best
+    feasible one) and experimental features of the pinned Optuna."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", message="Constraints have been set, but")
+        yield
 
 
 def ask(study: optuna.Study) -> optuna.Trial:
@@ -257,6 +284,10 @@ class TrialRunner:
 
     def run_trial(self) -> TrialOutcome:
         """One trial, start to tell. A failed run fails the trial (and raises)."""
+        with quiet_optuna():
+            return self._run_trial()
+
+    def _run_trial(self) -> TrialOutcome:
         import optuna
 
         start = time.perf_counter()
