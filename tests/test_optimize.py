@@ -332,3 +332,25 @@ def test_gp_sampler_needs_pytorch(tmp_path: Path) -> None:
         return
     assert result.exit_code == 2
     assert f"{spec} at /sampler:" in result.stderr and "needs PyTorch" in result.stderr
+
+
+def test_a_db_that_is_not_a_store_is_refused_before_any_work(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("my notes\n")
+    spec.write_text(
+        CASTRO_SPEC.read_text().replace(
+            "../castro_2period.yaml", str(REPO / "scenarios/castro_2period.yaml")
+        )
+        + f"db: {not_a_store}\n"
+    )
+    result = invoke("optimize", spec, "--output", tmp_path / "out", "--no-progress")
+    assert result.exit_code == 1, result.output
+    assert "database" in result.stderr and "Traceback" not in result.stderr
+    assert not_a_store.read_text() == "my notes\n"
+    assert not (tmp_path / "out" / "result.json").exists()
+    inputs = spec.read_text().replace(f"db: {not_a_store}", f"db: {spec}")
+    spec.write_text(inputs)
+    result = invoke("optimize", spec, "--output", tmp_path / "out2", "--no-progress")
+    assert result.exit_code == 2
+    assert "is an input of this run" in result.stderr

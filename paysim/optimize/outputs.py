@@ -73,6 +73,15 @@ def prepare_output(plan: Plan, *, overwrite: bool, resume: bool) -> list[Path]:
         for name in sorted(names):
             if name == plan.study_name or name.startswith(plan.study_name + ".br."):
                 optuna.delete_study(study_name=name, storage=storage)
+    for source in inputs:
+        if plan.db_path.exists() and plan.db_path.resolve() == source.resolve():
+            raise OutputError(f"db {plan.db_path} is an input of this run; choose another")
+    # Open (create or migrate) the store now, so a file that is not a paysim store is refused
+    # before any work rather than after it.
+    import paysim.store
+
+    plan.db_path.parent.mkdir(parents=True, exist_ok=True)
+    paysim.store.open(plan.db_path, write=True).close()
     if not (overwrite or resume):
         planned = [out / RESULT]
         dirs = [out / "equilibrium", out / "planner"] if plan.spec.mode == "both" else [out]
