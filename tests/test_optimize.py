@@ -4,8 +4,8 @@ outputs, resume, workers, interruption, pruning and constraints."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
