@@ -23,12 +23,13 @@ export PYO3_PYTHON := $(abspath $(PY))
 PY_LIBDIR = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 CARGO_TEST_ENV = LD_LIBRARY_PATH="$(PY_LIBDIR):$${LD_LIBRARY_PATH:-}"
 
-.PHONY: help setup build plugins demo test test-rust test-python lint lint-rust lint-python bench schemas clean
+.PHONY: help setup build plugins demo test fuzz test-rust test-python lint lint-rust lint-python bench schemas clean
 
 help:
 	@echo "make demo     run the demo scenario (sets everything up first)"
 	@echo "make test     every check CI runs: rustfmt, clippy, cargo test, ruff, mypy, stubtest, pytest"
 	@echo "make lint     formatting, linting and type checks only"
+	@echo "make fuzz     the policy parser/validator fuzz properties at full strength (minutes)"
 	@echo "make bench    benchmarks (release build), printing throughput figures"
 	@echo "make schemas  regenerate the JSON Schemas in schemas/"
 
@@ -64,6 +65,10 @@ test: lint test-rust test-python
 
 test-rust: $(DEPS_STAMP)
 	$(CARGO_TEST_ENV) cargo test --release --workspace
+
+# The policy fuzz properties with all their cases (make test runs a tenth, with fresh seeds).
+fuzz: $(DEPS_STAMP)
+	PAYSIM_FUZZ_FULL=1 $(CARGO_TEST_ENV) cargo test --release -p paysim-core --lib policy::tests::fuzz
 
 # The browser test drives Debian's headless Chromium; the two binaries are their own stamps, so
 # apt-get runs only on a machine that lacks them (CI runs as root on a fresh machine).

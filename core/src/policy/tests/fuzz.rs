@@ -413,8 +413,18 @@ fn run(doc: &[u8], rng: &mut Rng) {
     }
 }
 
+/// Cases per fuzz property: a tenth of `full` in `make test` (fresh seeds every run, so coverage
+/// accumulates over runs), all of them with `PAYSIM_FUZZ_FULL=1` (`make fuzz`).
+fn fuzz_cases(full: u32) -> u32 {
+    if std::env::var_os("PAYSIM_FUZZ_FULL").is_some() {
+        full
+    } else {
+        full / 10
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 45_000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(45_000), failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn mutated_documents(seed in any::<u64>(), which in 0usize..3) {
         let mut rng = Rng(seed | 1, seed % 4 == 0);
@@ -424,7 +434,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 30_000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(30_000), failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn generated_documents(seed in any::<u64>()) {
         let mut rng = Rng(seed | 1, seed % 4 == 0);
@@ -434,7 +444,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 25_000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(25_000), failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
     fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200), seed in any::<u64>()) {
         let mut rng = Rng(seed | 1, seed % 4 == 0);
