@@ -32,7 +32,7 @@ from typing import Annotated
 
 import typer
 
-from paysim.cli import checkpoint, plugins, policy_cmds, replay, store_cmds, version_text
+from paysim.cli import checkpoint, plugins, policy_cmds, replay, report, store_cmds, version_text
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
@@ -78,6 +78,7 @@ replay.register(app)
 checkpoint.register(app)
 store_cmds.register(app)
 app.command("serve")(serve)
+report.register(app)
 plugins.register(app)  # last: plugin commands cannot replace the built-in ones
 
 
