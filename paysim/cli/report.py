@@ -88,3 +88,42 @@ def report(
 def register(app: typer.Typer) -> None:
     """Adds ``paysim report`` to the CLI."""
     app.command("report")(report)
+
+
+def prepare_run_report(
+    directory: Path, persist: bool, db: Path | None, resume: str | None
+) -> tuple[bool, Path | None]:
+    """For ``paysim run --report DIR``: checks before the run that the report can be written,
+    and returns the ``persist`` and ``db`` the run uses. The report reads the stored run, so a
+    run without ``--persist`` is stored in a temporary database deleted when the command ends."""
+    from paysim.report import check_report_files
+
+    check_report_files(directory)
+    if persist or db is not None:
+        return persist, db  # run_session refuses --db without --persist
+    if resume is not None:
+        raise typer.BadParameter(
+            "--report with --resume needs --persist (the report reads the stored run)",
+            param_hint="'--report'",
+        )
+    import tempfile
+
+    from typer._click.globals import get_current_context
+
+    temporary = tempfile.TemporaryDirectory(prefix="paysim-report-")
+    ctx = get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(temporary.cleanup)
+    return True, Path(temporary.name) / "run.duckdb"
+
+
+def write_run_report(store: object, simulation_id: str, directory: Path, quiet: bool) -> None:
+    """Writes the report of the run just stored (``paysim run --report DIR``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from paysim.report import PAGE, run_report_files
+
+    written = run_report_files(store, simulation_id, directory)
+    if not quiet:
+        typer.echo(f"report → {written.directory / PAGE}", err=True)

@@ -32,6 +32,7 @@ __all__ = [
     "ReportInputError",
     "Written",
     "build_report",
+    "check_report_files",
     "default_output",
     "run_report_files",
 ]
@@ -48,6 +49,41 @@ def default_output(target: str, study_dir: Path | None) -> Path:
     if study_dir is not None:
         return study_dir / "report"
     return Path(f"report-{target}")
+
+
+def check_report_files(
+    directory: str | os.PathLike[str],
+    *,
+    kind: str = "run",
+    formats: list[str] | None = None,
+    overwrite: bool = False,
+) -> None:
+    """Checks, before a long run, that a report of ``kind`` can be written into ``directory``:
+    it is a directory or can be created, and none of the files exists (unless ``overwrite``)."""
+    from paysim.outputs import OutputError
+    from paysim.report.render import refuse_existing
+
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"report output {target} exists and is not a directory")
+    if not target.exists() or overwrite:
+        return
+    for name in report_file_names(kind, check_formats(list(formats or []))):
+        refuse_existing(target / name, overwrite)
+
+
+def report_file_names(kind: str, formats: list[str]) -> list[str]:
+    """The files a report of ``kind`` (``run`` or ``study``) writes in ``formats``."""
+    if kind == "run":
+        from paysim.report.run_report import RUN_FIGURES
+
+        names = [f.name for f in RUN_FIGURES]
+    else:
+        from paysim.report.study_report import STUDY_FIGURES
+
+        names = list(STUDY_FIGURES)
+    exts = sorted({"svg" if f == "html" else f for f in formats})
+    return [*([PAGE] if "html" in formats else []), *(f"{n}.{e}" for n in names for e in exts)]
 
 
 def run_report_files(

@@ -93,6 +93,15 @@ def prepare_directory(directory: Path) -> Path:
     return directory
 
 
+def refuse_existing(path: Path, overwrite: bool) -> None:
+    """A report file that exists is only replaced when asked."""
+    if path.exists() and not overwrite:
+        raise OutputError(
+            f"report file {path} already exists; remove it, choose another output directory, "
+            "or ask to overwrite it (--overwrite)"
+        )
+
+
 def write_files(
     directory: Path,
     files: dict[str, bytes],
@@ -102,6 +111,8 @@ def write_files(
 ) -> list[Path]:
     """Writes ``files`` (name → content) into ``directory``, all or none."""
     prepare_directory(directory)
+    for name in files:
+        refuse_existing(directory / name, overwrite)
     outputs = [
         AtomicOutput(directory / name, overwrite=overwrite, inputs=inputs, what="report file")
         for name in files

@@ -13,6 +13,8 @@ import math
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from paysim.report.axis import OTHERS, FloatArray, TickAxis
 from paysim.report.run_data import COMPONENTS, Balances, Costs, Delays, Flows, Queues
@@ -134,9 +136,10 @@ def balances_figure(data: Balances) -> Figure:
         ax.set_visible(False)
     for i, ax in enumerate(axes[:panels]):
         tick_label(ax, axis)
-        if i + cols < panels:  # a panel below shows the tick axis
+        below = i + cols < panels  # a panel below shows the tick axis
+        if below:
             ax.set_xlabel("")
-            ax.tick_params(labelbottom=False)
+        ax.tick_params(labelbottom=not below)
     handles = []
     if bands["unsecured"]:
         handles.append(_patch(UNSECURED_COLOUR, 0.3, "unsecured credit (below 0)"))
@@ -151,9 +154,7 @@ def balances_figure(data: Balances) -> Figure:
     return fig
 
 
-def _patch(colour: str, alpha: float, label: str) -> object:
-    from matplotlib.patches import Patch
-
+def _patch(colour: str, alpha: float, label: str) -> Patch:
     return Patch(facecolor=colour, alpha=alpha, label=label)
 
 
@@ -169,10 +170,13 @@ def queues_figure(data: Queues) -> Figure:
     """Payments waiting (arrived, neither settled nor dropped) at the end of each tick, by
     sender: their number and their value, stacked."""
     axis = data.axis
-    fig = new_figure(5.6)
-    if axis.buckets == 0:
-        note(fig.add_subplot(), "no complete day stored: no queues to show")
+    if axis.buckets == 0 or not any(np.any(data.count[g] > 0) for g in data.groups):
+        fig = new_figure(2.0)
+        why = "no complete day stored" if axis.buckets == 0 else "no payment ever waited"
+        note(fig.add_subplot(), f"{why}: no queue at the end of any tick")
+        fig.suptitle("Queued payments", x=0.01, ha="left")
         return fig
+    fig = new_figure(5.6)
     top, bottom = fig.subplots(2, 1, sharex=True)
     edges = _edges(axis)
     colours = bank_colours([g for g in data.groups if g != OTHERS])
@@ -187,14 +191,6 @@ def queues_figure(data: Queues) -> Figure:
         day_lines(ax, axis)
         ax.set_ylim(bottom=0)
     tick_label(bottom, axis)
-    if not any(np.any(data.count[g] > 0) for g in data.groups):
-        top.text(
-            0.5,
-            0.5,
-            "no payment ever waited at the end of a tick",
-            ha="center",
-            transform=top.transAxes,
-        )
     top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="sender", frameon=False)
     fig.suptitle("Queued payments (banks' queues and the central queue)", x=0.01, ha="left")
     return fig
@@ -312,11 +308,12 @@ def lsm_figure(groups: LsmGroups, flows: Flows) -> Figure:
     payments they settled, and the liquidity they saved (gross value minus the liquidity the
     settlement needed), with its running total."""
     axis = flows.axis
-    fig = new_figure(5.6)
     if groups.ticks.size == 0:
+        fig = new_figure(2.0)
         note(fig.add_subplot(), "the liquidity-saving mechanism settled nothing in this run")
         fig.suptitle("LSM activity", x=0.01, ha="left")
         return fig
+    fig = new_figure(5.6)
     top, bottom = fig.subplots(2, 1, sharex=True)
     edges = _edges(axis)
     buckets = (groups.ticks - axis.t0) // axis.width
@@ -342,21 +339,28 @@ def lsm_figure(groups: LsmGroups, flows: Flows) -> Figure:
         axis.fold_sum(flows.lsm_settled),
         color="#333333",
         linewidth=0.8,
-        label="payments settled by offsetting",
+        label="payments settled by offsetting (right)",
     )
     twin.set_ylabel("payments")
     twin.grid(False)
     top.set_ylabel(f"groups settled {axis.unit()}")
-    top.legend(loc="upper left", frameon=False, title="mechanism")
-    twin.legend(loc="upper right", frameon=False)
+    for ax in (top, twin):
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(bottom=0)
     _stacked(bottom, edges, saved)
     total: FloatArray = np.cumsum(np.sum([s for _, s, _ in saved], axis=0))
     run = bottom.twinx()
-    _steps(run, edges, total, color="#333333", linewidth=1.0, label="running total")
+    _steps(run, edges, total, color="#333333", linewidth=1.0, label="saved so far (right)")
     run.set_ylabel("saved so far")
+    run.set_ylim(bottom=0)
     run.grid(False)
     money_axis(run)
-    run.legend(loc="upper left", frameon=False)
+    handles = [
+        *(_patch(MECHANISM_COLOURS[m], 0.85, m) for m in mechs),
+        *twin.get_legend_handles_labels()[0],
+        *run.get_legend_handles_labels()[0],
+    ]
+    fig.legend(handles=handles, loc="outside upper right", ncols=len(handles), frameon=False)
     bottom.set_ylabel(f"liquidity saved {axis.unit()}")
     money_axis(bottom)
     for ax in (top, bottom):

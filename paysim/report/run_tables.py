@@ -33,6 +33,10 @@ def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
+def _plural(n: object, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def run_meta(data: RunData) -> list[tuple[str, str]]:
     sim = data.simulation
     summary = _dict(sim.get("summary"))
@@ -56,8 +60,9 @@ def run_meta(data: RunData) -> list[tuple[str, str]]:
         ("seed", str(sim["seed"])),
         (
             "length",
-            f"{sim['days']} days × {sim['ticks_per_day']} ticks; "
-            f"{sim['days_done']} days stored (ticks {sim['start_tick']}–{sim['ticks_done']})",
+            f"{_plural(sim['days'], 'day')} × {sim['ticks_per_day']} ticks; "
+            f"{_plural(sim['days_done'], 'day')} stored "
+            f"(ticks {sim['start_tick']}–{int(str(sim['ticks_done'])) - 1})",
         ),
         ("events", f"{int(str(sim['event_count'])):,}"),
         ("started / ended (UTC)", f"{sim.get('started_at')} / {sim.get('ended_at') or '–'}"),

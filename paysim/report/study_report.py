@@ -7,6 +7,8 @@ from pathlib import Path
 
 from paysim.report.build import Written
 
+STUDY_FIGURES: tuple[str, ...] = ()
+
 
 def study_report_files(
     directory: Path,

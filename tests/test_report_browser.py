@@ -1,0 +1,177 @@
+"""``paysim report`` of stored example runs, opened in headless Chromium: every figure is on
+the page and drawn, the page loads nothing from elsewhere, and the numbers of its tables are the
+store's. Screenshots of the pages and of each figure are written under the test's temporary
+directory (or ``$PAYSIM_REPORT_SHOTS`` when set, to look at them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+
+import paysim.store
+from paysim.report.run_report import RUN_FIGURES
+from tests.cli_support import SCENARIOS, subprocess_cli
+from tests.report_support import chromium, figures, foreign_resources, open_page, tables
+from tests.store_support import persisted
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+COMPONENTS = (
+    "overdraft",
+    "delay",
+    "collateral",
+    "liquidity",
+    "deadline_penalty",
+    "eod_penalty",
+    "drop_penalty",
+    "split_friction",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    kept = os.environ.get("PAYSIM_REPORT_SHOTS")
+    return Path(kept) if kept else tmp_path_factory.mktemp("shots")
+
+
+def _report(tmp: Path, scenario: Path, *formats: str) -> tuple[Path, str, Path]:
+    """Persists ``scenario`` and writes its report with the real ``paysim report`` process."""
+    db = tmp / "runs.duckdb"
+    sid, _ = persisted(db, scenario, "--quiet", "-f", "json")
+    out = tmp / scenario.stem
+    args = [a for f in formats for a in ("--format", f)]
+    result = subprocess_cli("report", sid[:13], "--db", db, "--output", out, *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out / "report.html")
+    assert f"report of run {sid}" in result.stderr
+    return db, sid, out
+
+
+def _num(text: str) -> float:
+    return float(text)
+
+
+def test_run_report_in_chromium(browser: webdriver.Chrome, shots: Path, tmp_path: Path) -> None:
+    db, sid, out = _report(tmp_path, SCENARIOS / "crisis.yaml", "html", "png", "pdf")
+    names = [f.name for f in RUN_FIGURES]
+    for name in names:  # each figure on its own, in every format asked for
+        assert (out / f"{name}.svg").read_bytes().startswith(b"<?xml")
+        assert (out / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+        assert (out / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    open_page(browser, out / "report.html", shots)
+    assert foreign_resources(browser) == []
+    shown = figures(browser, shots)
+    assert list(shown) == names
+    for fig in shown.values():
+        assert fig.width > 800 and fig.height > 150, fig
+        assert fig.paths > 20, fig
+        assert fig.ink > 0.01, fig
+
+    page = tables(browser)
+    with paysim.store.open(db) as store:
+        run = store.simulation(sid)
+        agents = {r["agent_id"]: r for r in store.agents(sid).to_pylist()}
+        daily = store.daily_metrics(sid).to_pylist()
+        costs = store.costs(sid).to_pylist()
+        payments = store.payments(sid).to_pylist()
+    summary = run["summary"]
+    assert isinstance(summary, dict)
+
+    totals = page["totals"]["run"]
+    for key, value in summary["totals"].items():
+        assert _num(totals[key]) == value, key
+
+    banks = page["banks"]
+    assert list(banks) == list(agents)  # scenario order
+    for bank, expected in summary["agents"].items():
+        row = banks[bank]
+        for key in (
+            "opening_balance",
+            "final_balance",
+            "min_balance",
+            "sent",
+            "settled_sent",
+            "received",
+            "dropped",
+            "q1",
+            "q2",
+        ):
+            assert int(row[key]) == expected[key], (bank, key)
+        assert int(row["cost"]) == expected["costs"]["total"], bank
+        assert int(row["unsecured_cap"]) == agents[bank]["unsecured_cap"]
+        assert int(row["posted_collateral"]) == agents[bank]["posted_collateral"]
+        bank_costs = page["bank_costs"][bank]
+        assert {c: int(bank_costs[c]) for c in (*COMPONENTS, "total")} == expected["costs"]
+
+    assert list(page["daily"]) == [str(d["day"]) for d in daily]
+    for d in daily:
+        row = page["daily"][str(d["day"])]
+        for key in ("arrivals", "settled", "settled_value", "dropped", "overdue", "unsettled"):
+            assert int(row[key]) == d[key], (d["day"], key)
+        assert int(row["cost"]) == d["cost"]
+
+    for comp in (*COMPONENTS, "total"):
+        row = page["costs"][comp]
+        for day in {int(c["day"]) for c in costs}:
+            assert int(row[f"day_{day}"]) == sum(c[comp] for c in costs if c["day"] == day)
+        assert int(row["run"]) == summary["costs"][comp]
+
+    ticks_done = int(str(run["ticks_done"]))
+
+    def waited(p: dict[str, object]) -> int:
+        delay = p["delay_ticks"]
+        return int(str(delay)) if delay is not None else ticks_done - int(str(p["arrival_tick"]))
+
+    waiting = [p for p in payments if p["status"] in ("settled", "unsettled")]
+    waiting.sort(key=lambda p: (-waited(p), -int(str(p["amount"])), str(p["tx_id"])))
+    assert list(page["delays"]) == [str(p["tx_id"]) for p in waiting[:20]]
+    for p in waiting[:20]:
+        row = page["delays"][str(p["tx_id"])]
+        assert int(row["delay"]) == waited(p)
+        assert int(row["amount"]) == p["amount"] and row["status"] == p["status"]
+
+    assert page["lsm"] == {}  # crisis.yaml settles nothing by offsetting
+    policies = page["policies"]
+    assert policies["BANK_E"]["policy_id"] == "castro_liquidity"
+    assert '"initial_liquidity_fraction": 0.6' in policies["BANK_E"]["policy_parameters"]
+
+
+def test_lsm_table_of_the_gridlock_day(
+    browser: webdriver.Chrome, shots: Path, tmp_path: Path
+) -> None:
+    _, _, out = _report(tmp_path, SCENARIOS / "gridlock.yaml")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["report.html", *(f"{f.name}.svg" for f in RUN_FIGURES)]
+    )
+    open_page(browser, out / "report.html", shots)
+    shown = figures(browser, shots)
+    assert shown["lsm"].height > 400 and shown["lsm"].ink > 0.05  # the full figure, not a note
+    lsm = tables(browser)["lsm"]
+    # By hand from gridlock.yaml: three net-zero cycles, two bilateral pairs (nets 200.00 and
+    # 400.00).
+    assert lsm == {
+        "bilateral": {
+            "mechanism": "bilateral",
+            "groups": "2",
+            "payments": "4",
+            "gross": "720000",
+            "saved": "660000",
+        },
+        "cycle": {
+            "mechanism": "cycle",
+            "groups": "3",
+            "payments": "10",
+            "gross": "2800000",
+            "saved": "2800000",
+        },
+    }
