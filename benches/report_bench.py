@@ -7,9 +7,9 @@ up, the LSM settles cycles and offsets and every cost figure has something to dr
 original leaves most figures nearly empty, which would flatter the timing). It is persisted once
 into a temporary DuckDB file; then the report is written several times (best of ``repeats``)
 and the time is split into reading the store, drawing the figures (matplotlib ``Figure``
-objects) and rendering and writing the files. The whole ``paysim report`` command is timed as a process too
-(it includes Python start-up and imports). CPU seconds are printed beside wall seconds: on a
-shared machine they say more.
+objects) and rendering and writing the files. The whole ``paysim report`` command is timed as a
+process too (Python start-up and imports included). CPU seconds are printed beside wall seconds:
+on a shared machine they say more.
 """
 
 from __future__ import annotations
