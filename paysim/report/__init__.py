@@ -133,7 +133,14 @@ def build_report(
     if path.is_dir():
         from paysim.report.study_report import study_report_files
 
-        return study_report_files(path, output, formats=formats, overwrite=overwrite, top=top)
+        return study_report_files(
+            path,
+            output,
+            formats=formats,
+            overwrite=overwrite,
+            top=top,
+            db=None if db is None else Path(db),
+        )
     database = Path(db) if db is not None else Path(paysim.store.DEFAULT_PATH)
     if not database.is_file():
         what = "database" if db is not None else "default database"
