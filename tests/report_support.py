@@ -5,6 +5,7 @@ figures and the numbers of its tables."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -67,18 +68,19 @@ class Shown:
     """Share of the figure's screenshot pixels that are not white."""
 
 
-def open_page(driver: webdriver.Chrome, page: Path, shots: Path) -> None:
-    """Loads ``page`` and saves a full-height screenshot as ``shots/<page dir>.png``."""
+def open_page(driver: webdriver.Chrome, page: Path, shots: Path, name: str) -> None:
+    """Loads ``page`` and saves a full-height screenshot as ``shots/NAME.png``."""
     driver.set_window_size(1200, 1400)
     driver.get(page.resolve().as_uri())
     height = int(driver.execute_script("return document.body.scrollHeight"))
     driver.set_window_size(1200, min(height + 120, 20_000))
     shots.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(shots / f"{page.parent.name}.png"))
+    driver.save_screenshot(str(shots / f"{name}.png"))
 
 
-def figures(driver: webdriver.Chrome, shots: Path) -> dict[str, Shown]:
-    """Every ``<figure data-figure>`` of the loaded page, each also saved as a screenshot."""
+def figures(driver: webdriver.Chrome, shots: Path, prefix: str) -> dict[str, Shown]:
+    """Every ``<figure data-figure>`` of the loaded page, each also saved as a screenshot
+    (``shots/PREFIX-NAME.png``)."""
     out = {}
     for element in driver.find_elements(By.CSS_SELECTOR, "figure[data-figure]"):
         name = str(element.get_attribute("data-figure"))
@@ -89,7 +91,7 @@ def figures(driver: webdriver.Chrome, shots: Path) -> dict[str, Shown]:
         )
         driver.execute_script("arguments[0].scrollIntoView()", element)
         png = element.screenshot_as_png
-        (shots / f"figure-{name}.png").write_bytes(png)
+        (shots / f"{prefix}-{name}.png").write_bytes(png)
         pixels = np.asarray(matplotlib.image.imread(io.BytesIO(png), format="png"))[..., :3]
         ink = float((pixels.min(axis=2) < 0.9).mean())
         out[name] = Shown(name, float(rect["width"]), float(rect["height"]), paths, ink)
@@ -110,3 +112,34 @@ def foreign_resources(driver: webdriver.Chrome) -> list[str]:
         "return performance.getEntriesByType('resource').map(e => e.name)"
     )
     return [n for n in names if not n.startswith(("file:", "data:"))]
+
+
+REPO = Path(__file__).resolve().parent.parent
+CASTRO_SPEC = REPO / "scenarios" / "optimize" / "castro_equilibrium.yaml"
+PARETO_SPEC = REPO / "scenarios" / "optimize" / "cost_delay_pareto.yaml"
+
+
+def optimize(spec: Path, out: Path, *args: str) -> dict[str, object]:
+    """``paysim optimize SPEC --output OUT ARGS`` in this process; ``result.json``'s object."""
+    from tests.cli_support import invoke
+
+    result = invoke("optimize", spec, "--output", out, "--format", "json", "--no-progress", *args)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def small_both_spec(tmp: Path) -> Path:
+    """Castro's game in mode ``both`` on a 6 × 6 grid (fractions 0, 0.1, …, 0.5): a grid
+    sampler runs the planner's study over the whole grid."""
+    spec = tmp / "castro_both.yaml"
+    scenario = REPO / "scenarios" / "castro_2period.yaml"
+    search = "{search: {initial_liquidity_fraction: {min: 0.0, max: 0.5, step: 0.1}}}"
+    spec.write_text(
+        f"scenario: {scenario}\nmode: both\n"
+        f"agents: {{BANK_A: {search}, BANK_B: {search}}}\n"
+        "evaluation: {seeds: 1}\nsampler: grid\n"
+        "best_response: {tolerance: 0.0, max_rounds: 10}\noutput: unused\n"
+    )
+    return spec

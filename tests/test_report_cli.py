@@ -32,7 +32,7 @@ def test_unknown_run_id_exits_2(stored: tuple[Path, str], tmp_path: Path) -> Non
     db, _ = stored
     result = invoke("report", "0123abcd", "--db", db, "--output", tmp_path / "r")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: no simulation `0123abcd` in {db}")
+    assert result.stderr.startswith(f"error: no run or study `0123abcd` in {db}")
     assert "nor is it a study directory" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "r").exists()
 

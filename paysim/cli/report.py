@@ -127,3 +127,25 @@ def write_run_report(store: object, simulation_id: str, directory: Path, quiet: 
     written = run_report_files(store, simulation_id, directory)
     if not quiet:
         typer.echo(f"report → {written.directory / PAGE}", err=True)
+
+
+def prepare_study_report(output: Path, replace: bool) -> None:
+    """For ``paysim optimize run --report``: checks before the study runs that its report can
+    be written into ``OUTPUT/report`` (an earlier report is replaced with ``--overwrite`` or
+    ``--resume``, as the study's other outputs are)."""
+    from paysim.report import check_report_files
+
+    check_report_files(output / "report", kind="study", overwrite=replace)
+
+
+def write_study_report(output: Path, db: Path, replace: bool, quiet: bool) -> None:
+    """Writes the report of the study just run into ``OUTPUT/report``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from paysim.report import PAGE
+    from paysim.report.study_report import study_report_files
+
+    written = study_report_files(output, None, formats=None, overwrite=replace, db=db)
+    if not quiet:
+        typer.echo(f"report → {written.directory / PAGE}", err=True)

@@ -138,7 +138,6 @@ def build_report(
             output,
             formats=formats,
             overwrite=overwrite,
-            top=top,
             db=None if db is None else Path(db),
         )
     database = Path(db) if db is not None else Path(paysim.store.DEFAULT_PATH)
@@ -146,15 +145,29 @@ def build_report(
         what = "database" if db is not None else "default database"
         raise ReportInputError(
             f"`{target}` is not a study directory, and the {what} {database} to look for a run "
-            "of that id does not exist (give --db PATH, or a directory written by "
+            "or study of that id does not exist (give --db PATH, or a directory written by "
             "`paysim optimize`)"
         )
     with paysim.store.open(database) as store:
         try:
             store.resolve_simulation(target)
         except NotFoundError as exc:
-            hint = "" if path.exists() else "; nor is it a study directory"
-            raise ReportInputError(f"{exc}{hint}") from None
-        return run_report_files(
-            store, target, output, formats=formats, overwrite=overwrite, top=top
-        )
+            if "ambiguous" in str(exc):
+                raise ReportInputError(str(exc)) from None
+            from paysim.report.study_data import stored_study
+
+            if stored_study(store, target) is None:
+                raise ReportInputError(
+                    f"no run or study `{target}` in {database} (`paysim db list` lists the runs; "
+                    "a study is reported by its output directory or its study id)"
+                    + ("" if path.exists() else "; nor is it a study directory")
+                ) from None
+        else:
+            return run_report_files(
+                store, target, output, formats=formats, overwrite=overwrite, top=top
+            )
+    from paysim.report.study_report import study_report_files
+
+    return study_report_files(
+        None, output, formats=formats, overwrite=overwrite, db=database, study_id=target
+    )

@@ -17,14 +17,19 @@ trial, else the grid point of lowest planner cost) and the best-response path ar
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paysim.report.axis import FloatArray
 from paysim.report.study_data import Trial, dimensions, objectives
+
+if TYPE_CHECKING:
+    from paysim.optimize import Plan
 
 MAX_SIDE = 101
 MAX_RUNS = 50_000
@@ -96,7 +101,9 @@ def _profile_point(profile: object, dims: tuple[str, str]) -> tuple[float, float
     return None
 
 
-def _trial_point(trial: object, dims: tuple[str, str], agents: tuple[str, str]) -> tuple[float, float] | None:
+def _trial_point(
+    trial: object, dims: tuple[str, str], agents: tuple[str, str]
+) -> tuple[float, float] | None:
     """A ``best``/``planner`` entry (``params: {agent: {policy, params}}``) as a point."""
     if not isinstance(trial, dict) or not isinstance(trial.get("params"), dict):
         return None
@@ -111,7 +118,9 @@ def _trial_point(trial: object, dims: tuple[str, str], agents: tuple[str, str]) 
     return point[0], point[1]
 
 
-def find_game(result: dict[str, object]) -> tuple[tuple[str, str], tuple[str, str], list[float], list[float]] | str:
+def find_game(
+    result: dict[str, object],
+) -> tuple[tuple[str, str], tuple[str, str], list[float], list[float]] | str:
     """The agents, dimensions and grids of a two-agent grid game, or why the study is not one."""
     dims = dimensions(result)
     if len(dims) != 2:
@@ -131,10 +140,47 @@ def find_game(result: dict[str, object]) -> tuple[tuple[str, str], tuple[str, st
     )
 
 
+def load_study_plan(
+    result: dict[str, object], stored: dict[str, object] | None = None
+) -> tuple[Plan | None, str]:
+    """The study's plan (its spec checked against its scenario, as ``paysim optimize`` did):
+    from the spec file, else from the store's copy of the spec (``studies.spec``, with the
+    scenario path the study used); or why neither can be loaded any more."""
+    from paysim.optimize import load_plan
+    from paysim.optimize.plan import make_plan
+    from paysim.optimize.spec import validate_spec
+
+    spec = Path(str(result.get("spec") or ""))
+    try:
+        return load_plan(spec), ""
+    except Exception as exc:  # a SpecError, ScenarioError or OSError: try the stored copy
+        first = f"the study's spec cannot be loaded again: {exc}"
+    if stored is None or not isinstance(stored.get("spec"), str):
+        return None, first
+    try:
+        data = json.loads(str(stored["spec"]))
+        data["scenario"] = str(stored.get("scenario"))
+        checked = validate_spec(data, file=str(spec), lines=lambda _loc: None)
+        return make_plan(checked, file=str(spec), lines=lambda _loc: None), ""
+    except Exception as exc:  # the scenario or a policy file moved too
+        return None, f"{first}; nor can the stored copy: {exc}"
+
+
+def start_point(plan: Plan | None) -> dict[str, float | str]:
+    """Where best response starts: each searched agent's default point."""
+    from paysim.optimize.space import default_assignment
+
+    out: dict[str, float | str] = {}
+    for space in plan.spaces.values() if plan is not None else []:
+        out.update(default_assignment(space))
+    return out
+
+
 def build_game(
-    result: dict[str, object], trials: list[Trial], *, evaluate: bool = True
+    result: dict[str, object], trials: list[Trial], plan: Plan | None, why: str = ""
 ) -> tuple[GridGame | None, str]:
-    """The game's matrices and marks, and a note on where they came from (or why none)."""
+    """The game's matrices and marks, and a note on where they came from (or why none).
+    Without a ``plan`` (``why`` says why) the matrices come from the stored trials."""
     found = find_game(result)
     if isinstance(found, str):
         return None, f"no cost matrix: {found}"
@@ -154,41 +200,20 @@ def build_game(
         planner=None,
     )
     runs = len(xs) * len(ys) * n_seeds
-    plan: object = None
-    note = "from the stored trials"
-    if evaluate:
-        try:
-            from paysim.optimize import load_plan
-
-            plan = load_plan(Path(str(result.get("spec"))))
-        except Exception as exc:  # the spec or its scenario moved or changed since
-            note = f"from the stored trials (the study's spec cannot be loaded again: {exc})"
-    start = _start(plan)
+    start = start_point(plan)
     if plan is not None and runs <= MAX_RUNS:
         game.costs = _evaluate(plan, agents, dims, xs, ys)
         note = (
             f"every point of the {len(xs)} × {len(ys)} grid run on the study's "
-            f"{n_seeds} seed(s) ({runs:,} runs)"
+            f"{n_seeds} seed(s), {runs:,} runs"
         )
-    elif plan is not None:
-        note = f"from the stored trials ({runs:,} runs would exceed {MAX_RUNS:,})"
-    if not game.costs:
+    else:
+        reason = why or f"{runs:,} runs would exceed {MAX_RUNS:,}"
+        note = f"from the stored trials, blank where none was run ({reason})"
         game.costs = _from_trials(result, trials, agents, dims, xs, ys, start)
         game.source = "trials"
     _marks(game, result, start)
     return game, note
-
-
-def _start(plan: object) -> dict[str, float | str]:
-    """Where best response starts: each agent's default point (``paysim.optimize``)."""
-    if plan is None:
-        return {}
-    from paysim.optimize.space import default_assignment
-
-    out: dict[str, float | str] = {}
-    for space in getattr(plan, "spaces", {}).values():
-        out.update(default_assignment(space))
-    return out
 
 
 def _index(grid: list[float], value: float) -> int | None:
@@ -216,7 +241,8 @@ def _from_trials(
             key = next((a for a in agents if t.study.endswith("." + a)), "")
         else:
             continue
-        x, y = t.params.get(dims[0]), t.params.get(dims[1])
+        x: object = t.params.get(dims[0])
+        y: object = t.params.get(dims[1])
         if key not in costs:
             continue
         if key != "planner":  # a step searched one agent, the other held at the profile then
@@ -287,18 +313,16 @@ def _marks(game: GridGame, result: dict[str, object], start: dict[str, float | s
 
 
 def _evaluate(
-    plan: object,
+    plan: Plan,
     agents: tuple[str, str],
     dims: tuple[str, str],
     xs: list[float],
     ys: list[float],
 ) -> dict[str, FloatArray]:
     """Every grid point on the study's seeds, through ``paysim.optimize``."""
-    from paysim.optimize import Plan
     from paysim.optimize.evaluate import Evaluator
     from paysim.optimize.space import candidate_of
 
-    assert isinstance(plan, Plan)
     spaces = list(plan.spaces.values())
     evaluator = Evaluator(plan.scenario, plan.spaces)
     points = [(x, y) for y in ys for x in xs]

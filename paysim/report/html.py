@@ -78,7 +78,8 @@ figcaption { color: #444; font-size: 13px; margin-top: 6px; }
              border: 1px solid #e3e3e3; }
 table { border-collapse: collapse; font-size: 13px; width: 100%; }
 th, td { padding: 3px 7px; border-bottom: 1px solid #eee; white-space: nowrap; }
-th { background: #f3f3f3; position: sticky; top: 0; text-align: left; }
+th { background: #f3f3f3; position: sticky; top: 0; text-align: left; white-space: normal;
+     vertical-align: bottom; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.code { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; }
 p.note { color: #555; font-size: 13px; margin: 4px 0 8px; }

@@ -22,9 +22,12 @@ TOTAL_KEYS: tuple[tuple[str, str, str], ...] = (
     ("unsettled", "unsettled", "int"),
     ("dropped", "dropped", "int"),
     ("overdue", "overdue", "int"),
-    ("lsm_settled", "settled by the LSM", "int"),
+    ("lsm_settled", "by the LSM", "int"),
     ("settlement_rate", "settlement rate", "rate"),
-    ("value_settlement_rate", "value settlement rate", "rate"),
+    ("value_settlement_rate", "by value", "rate"),
+    ("settlement_delay", "delay (ticks, sum)", "int"),
+    ("avg_settlement_delay", "mean delay (ticks)", "float"),
+    ("peak_net_debit", "peak net debit (sum)", "money"),
     ("total_cost", "total cost", "money"),
 )
 
@@ -101,6 +104,8 @@ def _totals(data: RunData) -> Table:
         }
         note = "The run has no summary: sums over its stored days (daily_metrics)."
     columns = [Column(k, label, kind) for k, label, kind in TOTAL_KEYS]  # type: ignore[arg-type]
+    known = {k for k, _, _ in TOTAL_KEYS}
+    columns += [Column(k, k.replace("_", " "), "float") for k in totals if k not in known]
     return Table("totals", "Totals", columns, [("run", dict(totals))], note)
 
 

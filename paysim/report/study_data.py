@@ -163,6 +163,7 @@ def joint_study(result: dict[str, object], trials: list[Trial]) -> optuna.Study 
     """The joint (or planner) study rebuilt in memory from its trial rows; ``None`` for a study
     without one (best response only) or without finished trials."""
     import optuna
+    from optuna.study import StudyDirection
     from optuna.trial import TrialState
 
     name = str(result.get("study_name"))
@@ -172,9 +173,11 @@ def joint_study(result: dict[str, object], trials: list[Trial]) -> optuna.Study 
         return None
     dists = {str(d["name"]): _distribution(d) for d in dimensions(result)}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=name, directions=[str(o.get("direction", "minimize")) for o in objs]
-    )
+    directions = [
+        StudyDirection.MAXIMIZE if o.get("direction") == "maximize" else StudyDirection.MINIMIZE
+        for o in objs
+    ]
+    study = optuna.create_study(study_name=name, directions=directions)
     frozen = []
     for t in rows:
         state = TrialState[_STATES.get(t.state, "FAIL")]
@@ -211,3 +214,38 @@ class StudyData:
     """A :class:`paysim.report.grid_game.GridGame` for a two-agent grid game, else ``None``."""
     game_note: str
     """Why there is no game figure, or how its matrices were obtained."""
+    start: dict[str, float | str]
+    """Where best response started (``AGENT.PARAM`` → value), when the spec could be read."""
+    stored_spec: str | None = None
+    """The spec as the store keeps it (``studies.spec``, JSON)."""
+
+
+def stored_study(store: Store, ref: str) -> dict[str, object] | None:
+    """The ``studies`` row whose id is ``ref`` or starts with it (the newest such row when a
+    resumed study was written several times), with ``result`` parsed; ``None`` when no study
+    has that id. An id several studies start with is bad input."""
+    from paysim.report import ReportInputError
+
+    ref = ref.strip()
+    if not ref:
+        return None
+    tables = store.rows(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'studies'"
+    )
+    if not tables or not tables[0]["n"]:
+        return None
+    rows = store.rows(
+        "SELECT study_id, study_name, scenario, spec::VARCHAR AS spec, result::VARCHAR AS result "
+        "FROM studies WHERE starts_with(study_id, $ref) ORDER BY study_id, created_at DESC",
+        {"ref": ref},
+    )
+    ids = list(dict.fromkeys(str(r["study_id"]) for r in rows))
+    if len(ids) > 1 and ref not in ids:
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        raise ReportInputError(f"study id `{ref}` is ambiguous in {store.path}: {shown}")
+    if not rows:
+        return None
+    row = next(r for r in rows if r["study_id"] == (ref if ref in ids else ids[0]))
+    result = _json(row["result"])
+    row["result"] = result if isinstance(result, dict) else {}
+    return row

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -39,11 +40,11 @@ def _optuna_figure(draw: Callable[[], object], height: float, what: str) -> Figu
             return fig
     axes = drawn.ravel()[0] if isinstance(drawn, np.ndarray) else drawn
     assert isinstance(axes, Axes)
-    fig = axes.figure
-    assert isinstance(fig, Figure)
-    fig.set_size_inches(WIDTH, height)
-    fig.set_layout_engine("constrained")
-    return fig
+    drawn_on = axes.figure
+    assert isinstance(drawn_on, Figure)
+    drawn_on.set_size_inches(WIDTH, height)
+    drawn_on.set_layout_engine("constrained")
+    return drawn_on
 
 
 def _target(index: int, n: int) -> Callable[[optuna.trial.FrozenTrial], float] | None:
@@ -65,14 +66,15 @@ def history_figure(study: optuna.Study, index: int = 0, label: str = "objective"
 
 
 def importances_figure(study: optuna.Study, index: int = 0, label: str = "objective") -> Figure:
-    """How much each parameter explains the objective (Optuna's default fANOVA evaluator)."""
+    """How much each parameter matters to the objective (Optuna's default evaluator,
+    PED-ANOVA: deterministic, and needs no scikit-learn)."""
     from optuna.visualization.matplotlib import plot_param_importances
 
     n = len(study.directions)
-    height = 1.4 + 0.35 * len(study.best_trials[0].params if study.best_trials else [])
+    params = {k for t in study.trials for k in t.params}
     return _optuna_figure(
         lambda: plot_param_importances(study, target=_target(index, n), target_name=label),
-        max(2.6, height),
+        max(2.6, 1.4 + 0.35 * len(params)),
         "parameter importances",
     )
 
@@ -112,19 +114,27 @@ def pareto_figure(study: optuna.Study, labels: Sequence[str]) -> Figure:
     )
 
 
-def br_path_figure(path: list[dict[str, object]], names: Sequence[str]) -> Figure:
-    """Best-response dynamics step by step: each searched parameter after every step (the
-    agent that moved marked), and the moving agent's own objective after its step."""
+def br_path_figure(
+    path: list[dict[str, object]],
+    names: Sequence[str],
+    start: dict[str, float | str] | None = None,
+) -> Figure:
+    """Best-response dynamics step by step: each searched parameter after every step (step 0:
+    where the dynamics started, when known), and the moving agent's own objective after its
+    step."""
     if not path:
         fig = new_figure(1.6)
         note(fig.add_subplot(), "no best-response step was recorded")
         return fig
     fig = new_figure(5.2)
     top, bottom = fig.subplots(2, 1, sharex=True)
-    steps = np.arange(1, len(path) + 1)
+    begin = start or {}
+    known = all(isinstance(begin.get(n), int | float) for n in names) and bool(names)
+    steps = np.arange(0 if known else 1, len(path) + 1)
     for name in names:
-        values: list[float] = []
-        last = np.nan
+        first = begin.get(name)
+        values: list[float] = [float(first)] if known and isinstance(first, int | float) else []
+        last = values[0] if values else np.nan
         for entry in path:
             params = entry.get("params")
             if isinstance(params, dict) and isinstance(params.get(name), int | float):
@@ -165,11 +175,24 @@ def _mark(ax: Axes, game: GridGame) -> None:
                 )
         ax.plot([xs[0]], [ys[0]], "o", color="#222222", markersize=4, label="best response: start")
     if game.planner is not None:
-        ax.plot(*game.planner, "D", markersize=9, markerfacecolor="none", markeredgecolor="#1f77b4",
-                markeredgewidth=2.0, label="planner's optimum")
+        ax.plot(
+            *game.planner,
+            "D",
+            markersize=9,
+            markerfacecolor="none",
+            markeredgecolor="#1f77b4",
+            markeredgewidth=2.0,
+            label="planner's optimum",
+        )
     if game.equilibrium is not None:
-        ax.plot(*game.equilibrium, "*", markersize=13, color="#ffd700", markeredgecolor="#222222",
-                label="equilibrium")
+        ax.plot(
+            *game.equilibrium,
+            "*",
+            markersize=13,
+            color="#ffd700",
+            markeredgecolor="#222222",
+            label="equilibrium",
+        )
 
 
 def game_figure(game: GridGame) -> Figure:
@@ -184,8 +207,14 @@ def game_figure(game: GridGame) -> Figure:
     extent = (game.x[0] - dx, game.x[-1] + dx, game.y[0] - dy, game.y[-1] + dy)
     for ax, key in zip(axes, panels, strict=True):
         matrix = game.costs[key]
-        image = ax.imshow(matrix, origin="lower", extent=extent, aspect="auto", cmap="viridis",
-                          interpolation="nearest")
+        image = ax.imshow(
+            matrix,
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            cmap="viridis",
+            interpolation="nearest",
+        )
         fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
         if key in game.agents:
             _best_responses(ax, game, key)
@@ -195,13 +224,11 @@ def game_figure(game: GridGame) -> Figure:
         ax.set_xlabel(game.dims[0])
         ax.grid(False)
     axes[0].set_ylabel(game.dims[1])
-    handles, labels = axes[-1].get_legend_handles_labels()
-    more, more_labels = axes[0].get_legend_handles_labels()
-    for h, lab in zip(more, more_labels, strict=True):
-        if lab not in labels:
-            handles.append(h)
-            labels.append(lab)
-    fig.legend(handles, labels, loc="outside upper right", ncols=len(labels), frameon=False)
+    seen: dict[str, Artist] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    fig.legend(list(seen.values()), list(seen), loc="outside upper right", ncols=3, frameon=False)
     fig.suptitle("Cost matrices of the two-agent grid game", x=0.01, ha="left")
     return fig
 
@@ -209,12 +236,27 @@ def game_figure(game: GridGame) -> Figure:
 def _best_responses(ax: Axes, game: GridGame, agent: str) -> None:
     matrix = game.costs[agent]
     if agent == game.agents[0]:  # x answers each y: the lowest cost in each row
-        pts = [(game.x[int(np.nanargmin(row))], y) for row, y in zip(matrix, game.y, strict=True)
-               if np.isfinite(row).any()]
+        pts = [
+            (game.x[int(np.nanargmin(row))], y)
+            for row, y in zip(matrix, game.y, strict=True)
+            if np.isfinite(row).any()
+        ]
     else:  # y answers each x: the lowest cost in each column
-        pts = [(x, game.y[int(np.nanargmin(col))]) for col, x in zip(matrix.T, game.x, strict=True)
-               if np.isfinite(col).any()]
+        pts = [
+            (x, game.y[int(np.nanargmin(col))])
+            for col, x in zip(matrix.T, game.x, strict=True)
+            if np.isfinite(col).any()
+        ]
     if pts:
         xs, ys = zip(*pts, strict=True)
-        ax.plot(xs, ys, "s", markersize=3, color="#ffffff", markeredgecolor="#444444",
-                markeredgewidth=0.4, label=f"{agent}'s best response", alpha=0.9)
+        ax.plot(
+            xs,
+            ys,
+            "s",
+            markersize=3,
+            color="#ffffff",
+            markeredgecolor="#444444",
+            markeredgewidth=0.4,
+            label=f"{agent}'s best response",
+            alpha=0.9,
+        )

@@ -35,7 +35,10 @@ def study_meta(data: StudyData) -> list[tuple[str, str]]:
         ("spec", str(r.get("spec"))),
         ("scenario", str(r.get("scenario"))),
         ("seeds", ", ".join(str(s) for s in _l(r.get("seeds")))),
-        ("objectives", "; ".join(_objective_text(o) for o in objectives(r)) or "none (best response)"),
+        (
+            "objectives",
+            "; ".join(_objective_text(o) for o in objectives(r)) or "none (best response)",
+        ),
         ("constraints", "; ".join(str(c) for c in _l(r.get("constraints"))) or "none"),
         ("storage / trial database", f"{r.get('storage')} / {data.database}"),
         ("paysim (study)", str(r.get("paysim_version"))),
@@ -102,14 +105,19 @@ def _flat_params(entry: dict[str, object]) -> dict[str, object]:
     return out
 
 
-def _trial_table(name: str, title: str, entries: list[dict[str, object]], data: StudyData, note: str) -> Table:
+def _trial_table(
+    name: str, title: str, entries: list[dict[str, object]], data: StudyData, note: str
+) -> Table:
     objs = objectives(data.result)
     constraints = _l(data.result.get("constraints"))
     params = list(dict.fromkeys(k for e in entries for k in _flat_params(e)))
     columns = [
         Column("trial", "trial", "int"),
         *(Column(f"value_{i}", str(o.get("label")), "float") for i, o in enumerate(objs)),
-        *(Column(f"constraint_{i}", f"{c} (≤ 0 feasible)", "float") for i, c in enumerate(constraints)),
+        *(
+            Column(f"constraint_{i}", f"{c} (≤ 0 feasible)", "float")
+            for i, c in enumerate(constraints)
+        ),
         *(Column(p, p, "float") for p in params),
     ]
     rows = []
@@ -137,7 +145,9 @@ def _best(data: StudyData) -> list[Table]:
     front = [e for e in _l(data.result.get("pareto")) if isinstance(e, dict)]
     if front:
         out.append(
-            _trial_table("pareto", "Pareto front", front, data, "From result.json (Pareto-optimal trials).")
+            _trial_table(
+                "pareto", "Pareto front", front, data, "From result.json (Pareto-optimal trials)."
+            )
         )
     return out
 
@@ -162,7 +172,11 @@ def _trials(data: StudyData) -> Table | None:
         Column("state", "state"),
         *(Column(f"value_{i}", str(o.get("label")), "float") for i, o in enumerate(objs)),
         Column("feasible", "feasible"),
-        *((Column(n, n, "float") for n in names) if wide else [Column("params", "parameters", "code")]),
+        *(
+            (Column(n, n, "float") for n in names)
+            if wide
+            else [Column("params", "parameters", "code")]
+        ),
         Column("engine_seconds", "engine s", "float"),
     ]
     table_rows = []
