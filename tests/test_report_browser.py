@@ -152,6 +152,20 @@ def test_run_report_in_chromium(browser: webdriver.Chrome, shots: Path, tmp_path
         assert int(row["amount"]) == p["amount"] and row["status"] == p["status"]
 
     assert page["lsm"] == {}  # crisis.yaml settles nothing by offsetting
+    # The plugins the run loaded (the summary's `plugins`: whatever is installed here).
+    shown_plugins = browser.execute_script(
+        "return [...document.querySelectorAll('#meta dt')]"
+        ".find(dt => dt.textContent === 'plugins').nextElementSibling.textContent"
+    )
+    loaded = summary["plugins"]
+    assert isinstance(loaded, list)
+    if loaded:
+        for plugin in loaded:
+            assert (
+                f"{plugin['name']} ({plugin['distribution']} {plugin['version']})" in shown_plugins
+            )
+    else:
+        assert shown_plugins == "none"
     policies = page["policies"]
     assert policies["BANK_E"]["policy_id"] == "castro_liquidity"
     assert '"initial_liquidity_fraction": 0.6' in policies["BANK_E"]["policy_parameters"]

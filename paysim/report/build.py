@@ -13,6 +13,7 @@ Files written into the output directory:
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,19 @@ def write_report(
     report: Report, directory: Path, formats: list[str], *, overwrite: bool = False
 ) -> Written:
     """Renders ``report`` in ``formats`` and writes its files into ``directory``."""
-    files = render_files(report, formats)
+    try:
+        files = render_files(report, formats)
+    finally:
+        _release(report)
     paths = write_files(directory, files, overwrite=overwrite)
     return Written(report.kind, report.ident, directory, paths, [s.name for s in report.figures])
+
+
+def _release(report: Report) -> None:
+    """Closes the figures pyplot keeps (Optuna's plots are made through pyplot, which holds
+    every figure until it is closed)."""
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        for spec in report.figures:
+            plt.close(spec.figure)
