@@ -230,7 +230,7 @@ WITH p AS (
            arrival_tick, amount,
            CASE status WHEN 'settled' THEN settled_tick WHEN 'dropped' THEN dropped_tick END
                AS end_tick
-    FROM payments WHERE simulation_id = $id
+    FROM _paysim_report_payments
 ),
 d AS (
     SELECT grp, arrival_tick AS tick, 1 AS n, amount AS v FROM p
@@ -252,10 +252,10 @@ FROM c GROUP BY grp, bucket ORDER BY grp, bucket
 # Flows (figures `settlement` and `lsm`): `tick_metrics` joined with arrivals and settlements of
 # original payments per tick from `payments`.
 _FLOWS = """
-WITH a AS (SELECT arrival_tick AS tick, count(*) AS n, sum(amount) AS v FROM payments
-           WHERE simulation_id = $id GROUP BY arrival_tick),
-s AS (SELECT settled_tick AS tick, count(*) AS n, sum(amount) AS v FROM payments
-      WHERE simulation_id = $id AND status = 'settled' GROUP BY settled_tick)
+WITH a AS (SELECT arrival_tick AS tick, count(*) AS n, sum(amount) AS v
+           FROM _paysim_report_payments GROUP BY arrival_tick),
+s AS (SELECT settled_tick AS tick, count(*) AS n, sum(amount) AS v
+      FROM _paysim_report_payments WHERE status = 'settled' GROUP BY settled_tick)
 SELECT t.tick, coalesce(a.n, 0) AS arrivals, coalesce(a.v, 0) AS arrival_value,
        coalesce(s.n, 0) AS settled, coalesce(s.v, 0) AS settled_value,
        t.settlements, t.settled_value AS moved_value, t.lsm_settled
@@ -264,16 +264,24 @@ WHERE t.simulation_id = $id ORDER BY t.tick
 """
 
 # Delays (figure `delays`, table `delays`): `payments`.
+# The run's `payments` rows (a few columns, one row per original payment) are read once and
+# registered under this name for the queries above and below: `payments` may be a view
+# computed from the events when read, which should happen once per report, not once per query.
+_PAYMENTS = """
+SELECT tx_id, sender_id, receiver_id, amount, arrival_tick, deadline_tick, status,
+       settled_tick, dropped_tick, delay_ticks
+FROM payments WHERE simulation_id = $id
+"""
 _LARGEST_DELAYS = """
 SELECT tx_id, sender_id, receiver_id, amount, arrival_tick, deadline_tick, status, settled_tick,
        coalesce(delay_ticks, $t1 - arrival_tick) AS delay
-FROM payments WHERE simulation_id = $id AND status IN ('settled', 'unsettled')
+FROM _paysim_report_payments WHERE status IN ('settled', 'unsettled')
 ORDER BY delay DESC, amount DESC, tx_id LIMIT $n
 """
 
 _DELAY_HISTOGRAM = """
-SELECT delay_ticks, count(*) AS n FROM payments
-WHERE simulation_id = $id AND status = 'settled' GROUP BY delay_ticks ORDER BY delay_ticks
+SELECT delay_ticks, count(*) AS n FROM _paysim_report_payments
+WHERE status = 'settled' GROUP BY delay_ticks ORDER BY delay_ticks
 """
 
 
@@ -304,20 +312,25 @@ def read_run(store: Store, ref: str, *, top: int, delays: int = 20) -> RunData:
         if b.agent_id in shown
     }
     sparse = read_sparse_events(store, sid, setup)
-    return RunData(
-        simulation=sim,
-        top=shown,
-        others=rest,
-        banks=banks,
-        daily=store.daily_metrics(sid).to_pylist(),
-        balances=_balances(store, sid, axis, shown, rest, sparse.credit),
-        queues=_queues(store, sid, axis, shown, bool(rest)),
-        flows=_flows(store, sid, axis),
-        costs=_costs(store, sid),
-        lsm=sparse.lsm,
-        delays=_delays(store, sid, axis, delays),
-        policy_changes=sparse.policy_changes,
-    )
+    con = store.connection
+    con.register("_paysim_report_payments", store.sql(_PAYMENTS, {"id": sid}))
+    try:
+        return RunData(
+            simulation=sim,
+            top=shown,
+            others=rest,
+            banks=banks,
+            daily=store.daily_metrics(sid).to_pylist(),
+            balances=_balances(store, sid, axis, shown, rest, sparse.credit),
+            queues=_queues(store, sid, axis, shown, bool(rest)),
+            flows=_flows(store, sid, axis),
+            costs=_costs(store, sid),
+            lsm=sparse.lsm,
+            delays=_delays(store, sid, axis, delays),
+            policy_changes=sparse.policy_changes,
+        )
+    finally:
+        con.unregister("_paysim_report_payments")
 
 
 def _bank_row(r: dict[str, object]) -> BankRow:
@@ -390,7 +403,7 @@ def _balances(
 def _queues(store: Store, sid: str, axis: TickAxis, shown: list[str], folded: bool) -> Queues:
     table = store.sql(
         _QUEUES,
-        {"id": sid, "top": shown, "others": OTHERS, "t0": axis.t0, "t1": axis.t1, "w": axis.width},
+        {"top": shown, "others": OTHERS, "t0": axis.t0, "t1": axis.t1, "w": axis.width},
     )
     n = axis.buckets
     groups = [*shown, *([OTHERS] if folded else [])]
@@ -454,10 +467,10 @@ def _delays(store: Store, sid: str, axis: TickAxis, n: int) -> Delays:
             settled_tick=None if r["settled_tick"] is None else int(str(r["settled_tick"])),
             delay=int(str(r["delay"])),
         )
-        for r in store.rows(_LARGEST_DELAYS, {"id": sid, "t1": axis.t1, "n": n})
+        for r in store.rows(_LARGEST_DELAYS, {"t1": axis.t1, "n": n})
     ]
     histogram = [
         (int(str(r["delay_ticks"])), int(str(r["n"])))
-        for r in store.rows(_DELAY_HISTOGRAM, {"id": sid})
+        for r in store.rows(_DELAY_HISTOGRAM)
     ]
     return Delays(largest, histogram)
