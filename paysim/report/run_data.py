@@ -470,7 +470,6 @@ def _delays(store: Store, sid: str, axis: TickAxis, n: int) -> Delays:
         for r in store.rows(_LARGEST_DELAYS, {"t1": axis.t1, "n": n})
     ]
     histogram = [
-        (int(str(r["delay_ticks"])), int(str(r["n"])))
-        for r in store.rows(_DELAY_HISTOGRAM)
+        (int(str(r["delay_ticks"])), int(str(r["n"]))) for r in store.rows(_DELAY_HISTOGRAM)
     ]
     return Delays(largest, histogram)
