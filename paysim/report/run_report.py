@@ -42,8 +42,8 @@ RUN_FIGURES = (
         "Balances per bank",
         "End-of-tick balance of each bank shown, with its unsecured credit and the credit its "
         "collateral gives as bands below zero; with more banks than --top, a last panel shows "
-        "the other banks' range and median. Source: agent_tick_metrics carried forward over tick_metrics; credit lines "
-        "from the agents table and collateral and credit-line events.",
+        "the other banks' range and median. Source: agent_tick_metrics carried forward over "
+        "tick_metrics; credit lines from the agents table and collateral and credit-line events.",
         lambda d: balances_figure(d.balances),
     ),
     RunFigure(
