@@ -100,6 +100,7 @@ bench: $(EXT_STAMP)
 	$(PY) benches/plugin_bench.py
 	$(PY) benches/store_bench.py
 	$(PY) benches/optimize_bench.py
+	$(PY) benches/report_bench.py
 
 schemas: $(EXT_STAMP)
 	$(PY) -m paysim.schemas schemas

@@ -32,7 +32,7 @@ from typing import Annotated
 
 import typer
 
-from paysim.cli import checkpoint, plugins, policy_cmds, replay, store_cmds, version_text
+from paysim.cli import checkpoint, plugins, policy_cmds, replay, report, store_cmds, version_text
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.optimize import optimize_app
 from paysim.cli.run import run
@@ -80,6 +80,7 @@ checkpoint.register(app)
 store_cmds.register(app)
 app.command("serve")(serve)
 app.add_typer(optimize_app, name="optimize")
+report.register(app)
 plugins.register(app)  # last: plugin commands cannot replace the built-in ones
 
 

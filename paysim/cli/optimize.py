@@ -187,6 +187,9 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No warnings or step lines on stderr.")
     ] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write the study's report into OUTPUT/report.")
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     """Run the optimisation a spec describes and write its outputs."""
@@ -200,6 +203,10 @@ def run(
         plan.trials = trials
     if workers is not None:
         plan.spec.workers = workers
+    if report:  # checked before the work: paysim report (paysim.report, docs/report.md)
+        from paysim.cli.report import prepare_study_report
+
+        prepare_study_report(plan.output, overwrite or resume)
     show = wanted(disabled=no_progress, streams_to_stdout=False)
 
     def on_step(step: object) -> None:
@@ -230,6 +237,10 @@ def run(
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
     else:
         typer.echo(summary_text(result))
+    if report:
+        from paysim.cli.report import write_study_report
+
+        write_study_report(plan.output, plan.db_path, overwrite or resume, quiet)
 
 
 def summary_text(result: dict[str, object]) -> str:

@@ -234,6 +234,14 @@ def run(
             "--resume", metavar="CHECKPOINT_ID", help="Continue from a stored checkpoint."
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="DIR",
+            help="Write the run's report (paysim report) into DIR at the end.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No warnings or progress on stderr.")
     ] = False,
@@ -256,7 +264,12 @@ def run(
     stdout_sink = format_sink(output_format, event_filter)
     sinks = [stdout_sink, *extra_sinks(sink or [], output_format)]
     check_scenario_path(scenario)
-    session = run_session(persist, db, resume)
+    stored = persist, db
+    if report is not None:  # the report reads the stored run (paysim.report, docs/report.md)
+        from paysim.cli.report import prepare_run_report
+
+        stored = prepare_run_report(report, persist, db, resume)
+    session = run_session(*stored, resume)
     with scenario_messages(quiet, scenario) as messages:
         if session is None:
             sim = Simulation(str(scenario), seed=seed, days=days, policies=policies, params=params)
@@ -268,7 +281,7 @@ def run(
     check_filter_agent(event_filter.agent, sim)
     if session is not None:
         sinks += session.sinks(sim)
-        if session.persist and not quiet:
+        if persist and not quiet:  # not for the temporary database of --report
             typer.echo(f"simulation {sim.simulation_id} → {session.db}", err=True)
     if event_filter.active and output_format in (OutputFormat.summary, OutputFormat.json):
         if not quiet:
@@ -287,3 +300,7 @@ def run(
                 typer.echo(f"wrote {s.events_written} events to {s.path}", err=True)
     if streams:
         check_filter_tx(event_filter.tx, stdout_sink)
+    if report is not None and session is not None and session.store is not None:
+        from paysim.cli.report import write_run_report
+
+        write_run_report(session.store, str(sim.simulation_id), report, quiet)
