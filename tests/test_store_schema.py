@@ -23,7 +23,10 @@ from paysim.store.models import TABLES, SimulationRow, Table, col
 from tests.cli_support import REPO, invoke
 from tests.store_support import FIXTURES
 
-VERSIONED = sorted(FIXTURES.glob("schema_v*.duckdb"))
+VERSIONED = sorted(
+    FIXTURES.glob("schema_v*.duckdb"), key=lambda p: int(p.stem.removeprefix("schema_v"))
+)
+NEWEST = VERSIONED[-1]
 
 
 def digest(path: Path) -> str:
@@ -57,15 +60,22 @@ def test_ids_in_one_millisecond_stay_ordered_past_the_counter() -> None:
 
 
 def test_tables_are_created_from_the_models(tmp_path: Path) -> None:
+    """Tables have the models' columns, types and nullability; views (which DuckDB reports as
+    nullable throughout) the models' columns and types."""
     with paysim.store.open(tmp_path / "s.duckdb", write=True) as store:
         for model in TABLES:
+            view = ddl.is_view(model, SCHEMA_VERSION)
             found = store.rows(
-                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                "WHERE table_name = ? ORDER BY ordinal_position",
+                "SELECT c.column_name, c.data_type, c.is_nullable, t.table_type "
+                "FROM information_schema.columns c JOIN information_schema.tables t "
+                "ON t.table_name = c.table_name WHERE c.table_name = ? "
+                "ORDER BY c.ordinal_position",
                 [model.table],
             )
+            assert {r["table_type"] for r in found} == {"VIEW" if view else "BASE TABLE"}
             expected = [
-                (c.name, c.sql_type, "YES" if c.nullable else "NO") for c in ddl.columns(model)
+                (c.name, c.sql_type, "YES" if c.nullable or view else "NO")
+                for c in ddl.columns(model)
             ]
             got = [(r["column_name"], r["data_type"], r["is_nullable"]) for r in found]
             assert got == expected, model.table
@@ -125,6 +135,8 @@ def test_fixture_database_migrates_and_keeps_its_runs(fixture: Path, tmp_path: P
             )
             assert [r["n"] for r in per_day] == run["events_per_day"]
             assert store.checkpoints(sid).num_rows == run["checkpoints"]
+            if "payments" in run:  # recorded since version 2
+                assert store.payments(sid).num_rows == run["payments"]
             assert row["summary"] == run["summary"]
             # A run its process left `running` is interrupted, and the writer recorded it.
             want = "interrupted" if run["stored_status"] == "running" else run["stored_status"]
@@ -135,38 +147,70 @@ def test_fixture_database_migrates_and_keeps_its_runs(fixture: Path, tmp_path: P
 
 
 def test_migration_adds_tables_and_columns_and_keeps_rows(tmp_path: Path) -> None:
-    """What the optimiser's migration (studies, trials, trial_runs) will do, on the v1 fixture."""
+    """What the optimiser's migration (studies, trials, trial_runs) will do, on the v1 fixture
+    (which goes through every released migration first)."""
+    nxt = SCHEMA_VERSION + 1
 
-    class SimulationV2(SimulationRow):
-        study_id: str | None = col("Study of the run.", since=2, default=None)
+    class SimulationNext(SimulationRow):
+        study_id: str | None = col("Study of the run.", since=nxt, default=None)
 
     class StudyRow(Table):
         table = "studies"
         key = ("study_id",)
-        since = 2
+        since = nxt
         study_id: str = col("Study id.")
         name: str = col("Name.")
 
-    tables = tuple(SimulationV2 if t is SimulationRow else t for t in TABLES) + (StudyRow,)
-    v2 = (*MIGRATIONS, Migration(2, "studies", ("UPDATE simulations SET study_id = 'none'",)))
+    tables = tuple(SimulationNext if t is SimulationRow else t for t in TABLES) + (StudyRow,)
+    extended = (
+        *MIGRATIONS,
+        Migration(nxt, "studies", ("UPDATE simulations SET study_id = 'none'",)),
+    )
     db = tmp_path / "v1.duckdb"
     shutil.copy(FIXTURES / "schema_v1.duckdb", db)
     con = duckdb.connect(str(db))
     try:
         runs = con.execute("SELECT simulation_id FROM simulations ORDER BY 1").fetchall()
-        assert [m.version for m in migrate(con, migrations=v2, tables=tables)] == [2]
-        assert migrate(con, migrations=v2, tables=tables) == []  # idempotent
+        applied = migrate(con, migrations=extended, tables=tables)
+        assert [m.version for m in applied] == list(range(2, nxt + 1))
+        assert migrate(con, migrations=extended, tables=tables) == []  # idempotent
         assert con.execute("SELECT simulation_id FROM simulations ORDER BY 1").fetchall() == runs
         assert con.execute("SELECT DISTINCT study_id FROM simulations").fetchall() == [("none",)]
         assert con.execute("SELECT count(*) FROM studies").fetchall() == [(0,)]
-        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(2,)]
+        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(nxt,)]
     finally:
         con.close()
-    # This paysim (schema 1) refuses that file and names the paysim that wrote it.
+    # This paysim refuses that file and names the paysim that wrote it.
     before = digest(db)
-    with pytest.raises(StoreError, match=r"schema version 2, written by paysim 0\.1\.0"):
+    with pytest.raises(StoreError, match=rf"schema version {nxt}, written by paysim 0\.1\.0"):
         paysim.store.open(db, write=True)
     assert digest(db) == before
+
+
+def test_migration_2_refuses_events_it_cannot_store_exactly(tmp_path: Path) -> None:
+    """An event whose payment id the engine cannot have written (no number to store) stops
+    migration 2: nothing is dropped, the file stays at version 1."""
+    db = tmp_path / "v1.duckdb"
+    shutil.copy(FIXTURES / "schema_v1.duckdb", db)
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE events SET tx_id = 'wire-7' WHERE (simulation_id, seq) IN "
+        "(SELECT (simulation_id, seq) FROM events WHERE tx_id IS NOT NULL LIMIT 1)"
+    )
+    events = con.execute("SELECT count(*) FROM events").fetchall()
+    con.close()
+    result = invoke("db", "migrate", "--db", db)
+    assert result.exit_code == 1, result.stderr
+    assert "cannot store exactly" in result.stderr and "Traceback" not in result.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(1,)]
+        assert con.execute("SELECT count(*) FROM events").fetchall() == events
+        found = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        tables = {r[0] for r in found}
+        assert "event_data" not in tables and "events_v1" not in tables
+    finally:
+        con.close()
 
 
 def test_newer_schema_is_refused_naming_the_paysim_that_reads_it(tmp_path: Path) -> None:
@@ -184,7 +228,7 @@ def test_newer_schema_is_refused_naming_the_paysim_that_reads_it(tmp_path: Path)
         result = invoke(*args, "--db", db)
         assert result.exit_code == 1, result.stderr
         assert "schema version 99, written by paysim 9.9.0" in result.stderr
-        assert "reads schema versions up to 1" in result.stderr
+        assert f"reads schema versions up to {SCHEMA_VERSION}" in result.stderr
         assert "Traceback" not in result.stderr
     assert digest(db) == before
 
@@ -246,12 +290,19 @@ def test_a_foreign_duckdb_database_is_refused(tmp_path: Path) -> None:
 
 def test_damaged_blocks_are_a_store_error_when_read(tmp_path: Path) -> None:
     db = tmp_path / "damaged.duckdb"
-    data = bytearray((FIXTURES / "schema_v1.duckdb").read_bytes())
-    with paysim.store.open(FIXTURES / "schema_v1.duckdb") as store:
+    data = bytearray(NEWEST.read_bytes())
+    with paysim.store.open(NEWEST) as store:
         sid = store.simulations()["simulation_id"][1].as_py()
     middle = len(data) // 2
     data[middle : middle + 4096] = bytes(b ^ 0xFF for b in data[middle : middle + 4096])
     db.write_bytes(bytes(data))
     with pytest.raises(StoreError), paysim.store.open(db) as store:
-        for table in ("events", "agent_tick_metrics", "tick_metrics", "payments", "checkpoints"):
+        for table in (
+            "events",
+            "event_data",
+            "agent_tick_metrics",
+            "tick_metrics",
+            "payments",
+            "checkpoints",
+        ):
             store.sql(f"SELECT * FROM {table} WHERE simulation_id = ?", [sid])

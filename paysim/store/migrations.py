@@ -22,6 +22,7 @@ import duckdb
 from paysim.exceptions import StoreError
 from paysim.store.ddl import schema_statements
 from paysim.store.models import TABLES, SchemaVersionRow, Table
+from paysim.store.views import MIGRATION_2
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         1,
         "first schema: simulations, agents, events, daily_metrics, daily_agent_metrics, "
         "tick_metrics, agent_tick_metrics, payments, checkpoints",
+    ),
+    Migration(
+        2,
+        "events stored with their ids as numbers (event_data) behind an events view that "
+        "renders them; macros paysim_tx_id and paysim_tx_key",
+        MIGRATION_2,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
