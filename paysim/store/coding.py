@@ -38,12 +38,20 @@ def tx_keys(tx_ids: pa.Array | pa.ChunkedArray) -> pa.Array:
     if pc.any(unmatched).as_py():
         raise StoreError(f"payment id {_first_bad(ids, unmatched)!r} is not an engine payment id")
     root = pc.cast(pc.struct_field(parts, "root"), pa.uint64())
-    if pc.any(pc.greater_equal(root, _MAX_ROOT)).as_py():
-        raise StoreError("a payment id's number is too large for an engine payment id")
+    too_large = pc.fill_null(pc.greater_equal(root, _MAX_ROOT), False)
+    if pc.any(too_large).as_py():
+        raise StoreError(
+            f"payment id {_first_bad(ids, too_large)!r} is not an engine payment id "
+            "(its number is too large)"
+        )
     child_text = pc.struct_field(parts, "child")
     child = pc.cast(pc.if_else(pc.equal(child_text, ""), "0", child_text), pa.uint64())
-    if pc.any(pc.greater(child, 255)).as_py():
-        raise StoreError("a split piece number above 255 is not an engine payment id")
+    too_many = pc.fill_null(pc.greater(child, 255), False)
+    if pc.any(too_many).as_py():
+        raise StoreError(
+            f"payment id {_first_bad(ids, too_many)!r} is not an engine payment id "
+            "(a split piece number above 255)"
+        )
     keys = pc.add(pc.shift_left(root, 8), child)
     return pc.if_else(pc.is_valid(ids), keys, pa.scalar(None, pa.uint64()))
 

@@ -109,8 +109,10 @@ class StoreSink:
         """Days the engine may run ahead of the file: ``end_of_day(d)`` returns once day
         ``d - ahead`` is committed (0: once day ``d`` itself is)."""
         self.timings: dict[str, float] = {}
-        """Seconds spent per kind of work (``export`` on the run's thread; ``append``, ``day
-        tables``, ``commit``, ``complete`` on the database thread): for benchmarks."""
+        """Seconds spent per kind of work, for benchmarks: on the run's thread ``export`` and
+        ``waiting`` (for the database thread: a full queue, the commit of the day before, the
+        end of the run); on the database thread ``append``, ``day tables``, ``commit`` and
+        ``complete``."""
         self.config_hash = hashlib.sha256(sim.config_json.encode()).hexdigest()
         self.agent_ids: list[str] = [a["id"] for a in json.loads(sim.config_json)["agents"]]
         """The run's banks in scenario order: their ``agents.position``."""
@@ -157,7 +159,8 @@ class StoreSink:
                 raise self._fail(what, exc) from None
 
         assert self._worker is not None
-        return self._worker.submit(run)
+        with self._timed("waiting"):
+            return self._worker.submit(run)
 
     # -- open -------------------------------------------------------------------------------
 
@@ -322,7 +325,8 @@ class StoreSink:
         # one is durable before the next one starts.
         assert self._worker is not None
         if len(self._day_commits) > self.ahead:
-            self._worker.wait(self._day_commits[-1 - self.ahead])
+            with self._timed("waiting"):
+                self._worker.wait(self._day_commits[-1 - self.ahead])
         self._before = after
         # The engine's own balances open the next day (the events' account of them agrees).
         self._balances = self._opening_balances(after)
@@ -365,7 +369,8 @@ class StoreSink:
         assert worker is not None
         try:
             self._submit("complete the run", complete)
-            worker.wait()
+            with self._timed("waiting"):
+                worker.wait()
         finally:
             worker.stop()
             _LIVE.discard(sid)
