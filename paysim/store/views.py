@@ -1,4 +1,4 @@
-"""SQL of the ``events`` and ``payments`` views over the stored ``event_data`` (schema 2).
+"""SQL of the ``events`` and ``payments`` views over the stored ``event_data`` (schema 3).
 
 Storing millions of events is dominated by their id strings: DuckDB appends a run's events
 about 40% faster when the payment id is its number and the agents are their positions in the
@@ -17,7 +17,7 @@ the end of every run cost as much as storing the run's events a second time.
 
 :data:`TX_KEY_MACRO` is the inverse, for looking payments up in ``event_data`` directly
 (``WHERE tx_key = paysim_tx_key('tx_00012345')``: a number comparison instead of rendering
-every id). The statements here belong to migration 2 and must not change once released: a later
+every id). The statements here belong to migration 3 and must not change once released: a later
 layout gets a migration of its own.
 """
 
@@ -127,7 +127,7 @@ INSERT INTO event_data (simulation_id, seq, tick, day, event_type, tx_key, agent
                         counterparty_index, amount, details)
 SELECT e.simulation_id, e.seq, e.tick, e.day, e.event_type, paysim_tx_key(e.tx_id),
        a.position, c.position, e.amount, e.details
-FROM events_v1 AS e
+FROM events_v2 AS e
 LEFT JOIN agents AS a ON a.simulation_id = e.simulation_id AND a.agent_id = e.agent_id
 LEFT JOIN agents AS c ON c.simulation_id = e.simulation_id AND c.agent_id = e.counterparty_id
 ORDER BY e.simulation_id, e.seq
@@ -138,16 +138,16 @@ ORDER BY e.simulation_id, e.seq
 # leaves the file as it was).
 _CHECK_CONVERSION = """
 SELECT CASE WHEN count(*) > 0
-            THEN error('events of schema version 1 that version 2 cannot store exactly: '
+            THEN error('events of schema version 2 that version 3 cannot store exactly: '
                        || count(*) || ' rows (the file was left as it was)')
        END
 FROM ((SELECT simulation_id, seq, tick, day, event_type, tx_id, agent_id, counterparty_id,
-              amount, details FROM events_v1
+              amount, details FROM events_v2
        EXCEPT ALL SELECT * FROM events)
       UNION ALL
       (SELECT * FROM events
        EXCEPT ALL SELECT simulation_id, seq, tick, day, event_type, tx_id, agent_id,
-                         counterparty_id, amount, details FROM events_v1))
+                         counterparty_id, amount, details FROM events_v2))
 """
 
 _PAYMENT_COLUMNS = (
@@ -156,30 +156,30 @@ _PAYMENT_COLUMNS = (
     "overdue_tick, delay_ticks"
 )
 
-# The payments table of version 1 was built from the same events by the same rules: the view
+# The payments table of versions 1 and 2 was built from the same events by the same rules: the view
 # must give back each of its rows (a run found interrupted by no writer yet has none).
 _CHECK_PAYMENTS = f"""
 SELECT CASE WHEN count(*) > 0
-            THEN error('payments of schema version 1 that the version 2 view does not give: '
+            THEN error('payments of schema version 2 that the version 3 view does not give: '
                        || count(*) || ' rows (the file was left as it was)')
        END
-FROM (SELECT {_PAYMENT_COLUMNS} FROM payments_v1
+FROM (SELECT {_PAYMENT_COLUMNS} FROM payments_v2
       EXCEPT ALL SELECT {_PAYMENT_COLUMNS} FROM payments)
 """
 
-MIGRATION_2: tuple[str, ...] = (
+MIGRATION_3: tuple[str, ...] = (
     TX_ID_MACRO,
     TX_KEY_MACRO,
-    "ALTER TABLE events RENAME TO events_v1",
+    "ALTER TABLE events RENAME TO events_v2",
     _CONVERT_EVENTS,
     EVENTS_VIEW,
     _CHECK_CONVERSION,
-    "DROP TABLE events_v1",
-    "ALTER TABLE payments RENAME TO payments_v1",
+    "DROP TABLE events_v2",
+    "ALTER TABLE payments RENAME TO payments_v2",
     PAYMENTS_VIEW,
     _CHECK_PAYMENTS,
-    "DROP TABLE payments_v1",
+    "DROP TABLE payments_v2",
 )
-"""Migration 2 after its generated DDL (which creates ``event_data``): the macros, the events
-of version 1 moved into ``event_data``, the ``events`` view, the check; the ``payments`` table
+"""Migration 3 after its generated DDL (which creates ``event_data``): the macros, the events
+of version 2 moved into ``event_data``, the ``events`` view, the check; the ``payments`` table
 replaced by a view that gives the same rows, checked likewise; the old tables dropped."""
