@@ -66,6 +66,21 @@ class Engine:
         self, since: int = 0, max_rows: int | None = None
     ) -> tuple[int, list[tuple[str, tuple[bytes, bytes | None, bytes | None, int]]]]:
         """Retained events with ``seq >= since`` as Arrow buffers per column."""
+    def coded_events_buffers(
+        self, since: int = 0, max_rows: int | None = None
+    ) -> tuple[int, list[tuple[str, tuple[bytes, bytes | None, bytes | None, int]]]]:
+        """The same rows with ids as numbers: event type code, payment key, agent indices."""
+    def tick_aggregates(
+        self, since: int, until: int, balances: list[int]
+    ) -> tuple[
+        int,
+        list[tuple[str, tuple[bytes, bytes | None, bytes | None, int]]],
+        int,
+        list[tuple[str, tuple[bytes, bytes | None, bytes | None, int]]],
+        list[int],
+    ]:
+        """Per-tick counts and per-tick, per-agent balance moves of seqs ``[since, until)``,
+        and the agents' balances at its end (``balances``: at its start)."""
     def release_events_before(self, seq: int) -> None: ...
     def checkpoint(self) -> bytes: ...
     @staticmethod

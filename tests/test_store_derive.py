@@ -1,43 +1,84 @@
 """The derived tables on a hand-written event stream, with the numbers worked out by hand:
 balances per tick (ENGINE.md §12.2: settlements, direct transfers, settled scheduled
 settlements, liquidity in and out; not an unsettled scheduled settlement), tick counts, and the
-payments table's treatment of split families (settled, dropped, still live) and drops."""
+payments view's treatment of split families (settled, dropped, still live) and drops.
+
+The events are stored as the store stores them (``event_data``, ids as numbers, converted from
+the text form by :mod:`paysim.store.coding`), so the ``events`` view must also give them back
+exactly. The SQL computations here are the reference that the engine's own per-tick aggregates
+are compared with on real runs (``tests/test_store_run.py``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 import paysim.store
+from paysim.events import EVENT_SCHEMA
 from paysim.store import derive
+from paysim.store.coding import coded_from_text
 
 SID = "sim"
+AGENTS = ["A", "B"]
 # (tick, event_type, tx, agent, counterparty, amount, details)
 EVENTS: list[tuple[int, str, str | None, str | None, str | None, int | None, dict[str, object]]] = [
     (0, "AgentOpened", None, "A", None, 1000, {}),
     (0, "AgentOpened", None, "B", None, 500, {}),
-    (1, "Arrival", "tx1", "A", "B", 300, {"deadline_tick": 5, "priority": 5}),
-    (1, "RtgsImmediateSettlement", "tx1", "A", "B", 300, {}),  # A 700, B 800
-    (2, "Arrival", "tx2", "B", "A", 900, {"deadline_tick": 3, "priority": 7, "divisible": True}),
-    (2, "PolicySplit", "tx2", "B", None, 900, {"child_ids": ["tx2.1", "tx2.2", "tx2.3"]}),
-    (2, "RtgsImmediateSettlement", "tx2.1", "B", "A", 300, {}),  # B 500, A 1000
-    (2, "QueuedRtgs", "tx2.2", "B", "A", 300, {}),
+    (1, "Arrival", "tx_00000001", "A", "B", 300, {"deadline_tick": 5, "priority": 5}),
+    (1, "RtgsImmediateSettlement", "tx_00000001", "A", "B", 300, {}),  # A 700, B 800
+    (
+        2,
+        "Arrival",
+        "tx_00000002",
+        "B",
+        "A",
+        900,
+        {"deadline_tick": 3, "priority": 7, "divisible": True},
+    ),
+    (
+        2,
+        "PolicySplit",
+        "tx_00000002",
+        "B",
+        None,
+        900,
+        {"child_ids": ["tx_00000002.1", "tx_00000002.2", "tx_00000002.3"]},
+    ),
+    (2, "RtgsImmediateSettlement", "tx_00000002.1", "B", "A", 300, {}),  # B 500, A 1000
+    (2, "QueuedRtgs", "tx_00000002.2", "B", "A", 300, {}),
     (3, "LiquidityAllocation", None, "A", None, 50, {}),  # A 1050
     (3, "ScenarioEventExecuted", None, "A", "B", 100, {"event_type": "DirectTransfer"}),
     (3, "ScenarioEventExecuted", None, "B", "A", 999, {"event_type": "ScheduledSettlement"}),
     (3, "CostAccrual", None, "A", None, 7, {"delay": 7}),  # A 950, B 600 after the transfer
-    (4, "TransactionWentOverdue", "tx2.2", "B", "A", 300, {}),
-    (4, "PolicyDrop", "tx2.3", "B", None, 300, {}),
-    (4, "Arrival", "tx3", "A", "B", 10, {"deadline_tick": 9, "priority": 1}),
-    (4, "PolicyDrop", "tx3", "A", None, 10, {}),
-    (4, "Queue2LiquidityRelease", "tx2.2", "B", "A", 300, {}),  # B 300, A 1250
+    (4, "TransactionWentOverdue", "tx_00000002.2", "B", "A", 300, {}),
+    (4, "PolicyDrop", "tx_00000002.3", "B", None, 300, {}),
+    (4, "Arrival", "tx_00000003", "A", "B", 10, {"deadline_tick": 9, "priority": 1}),
+    (4, "PolicyDrop", "tx_00000003", "A", None, 10, {}),
+    (4, "Queue2LiquidityRelease", "tx_00000002.2", "B", "A", 300, {}),  # B 300, A 1250
     (5, "LiquidityReturn", None, "A", None, 50, {}),  # A 1200
-    (5, "Arrival", "tx4", "B", "A", 20, {"deadline_tick": 9, "priority": 5}),
-    (5, "Arrival", "tx5", "A", "B", 40, {"deadline_tick": 9, "priority": 5, "divisible": True}),
-    (5, "PolicySplit", "tx5", "A", None, 40, {"child_ids": ["tx5.1", "tx5.2"]}),
-    (5, "PolicyDrop", "tx5.1", "A", None, 20, {}),
+    (5, "Arrival", "tx_00000004", "B", "A", 20, {"deadline_tick": 9, "priority": 5}),
+    (
+        5,
+        "Arrival",
+        "tx_123456789",
+        "A",
+        "B",
+        40,
+        {"deadline_tick": 9, "priority": 5, "divisible": True},
+    ),
+    (
+        5,
+        "PolicySplit",
+        "tx_123456789",
+        "A",
+        None,
+        40,
+        {"child_ids": ["tx_123456789.1", "tx_123456789.255"]},
+    ),
+    (5, "PolicyDrop", "tx_123456789.1", "A", None, 20, {}),
     (
         6,
         "ScenarioEventExecuted",
@@ -50,20 +91,71 @@ EVENTS: list[tuple[int, str, str | None, str | None, str | None, int | None, dic
 ]
 
 
+def _text_events() -> pa.Table:
+    rows = [
+        {
+            "seq": seq,
+            "tick": tick,
+            "day": 0,
+            "event_type": kind,
+            "tx_id": tx,
+            "agent_id": ag,
+            "counterparty_id": cp,
+            "amount": amt,
+            "details": json.dumps(details),
+        }
+        for seq, (tick, kind, tx, ag, cp, amt, details) in enumerate(EVENTS)
+    ]
+    return pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> paysim.store.Store:
     st = paysim.store.open(tmp_path / "d.duckdb", write=True)
-    for seq, (tick, kind, tx, ag, cp, amt, details) in enumerate(EVENTS):
+    for position, agent in enumerate(AGENTS):
         st.execute(
-            "INSERT INTO events VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
-            [SID, seq, tick, kind, tx, ag, cp, amt, json.dumps(details)],
+            "INSERT INTO agents VALUES (?, ?, ?, 0, 0, 0, 0.0, 0, NULL, NULL, '{}')",
+            [SID, agent, position],
         )
+    coded = coded_from_text(_text_events(), AGENTS)
+    st.connection.register("coded", coded)
+    st.execute(
+        "INSERT INTO event_data SELECT ?, seq, tick, day, event_type, tx_key, agent_index, "
+        "counterparty_index, amount, details FROM coded",
+        [SID],
+    )
     return st
+
+
+def test_events_view_gives_back_the_text(store: paysim.store.Store) -> None:
+    shown = store.sql(
+        "SELECT * EXCLUDE (simulation_id) FROM events WHERE simulation_id = ? ORDER BY seq", [SID]
+    )
+    assert shown.cast(EVENT_SCHEMA).to_pylist() == _text_events().to_pylist()
+    key = store.rows(
+        "SELECT seq, tx_key FROM event_data WHERE tx_key = paysim_tx_key('tx_123456789.1')"
+    )
+    assert [(r["seq"], r["tx_key"]) for r in key] == [(21, 123_456_789 << 8 | 1)]
+    rendered = store.rows(
+        "SELECT paysim_tx_id(k::UBIGINT) AS id FROM (VALUES (10752), (10755), "
+        "(31604938239), (NULL)) AS t(k)"
+    )
+    assert [r["id"] for r in rendered] == [
+        "tx_00000042",
+        "tx_00000042.3",
+        "tx_123456789.255",
+        None,
+    ]
+    odd = store.rows(
+        "SELECT paysim_tx_key(t) AS k FROM (VALUES ('tx1'), ('tx_00000001.0'), "
+        "('tx_00000001.256'), ('tx_0000001'), ('TX_00000001')) AS v(t)"
+    )
+    assert [r["k"] for r in odd] == [None] * 5
 
 
 def test_balances_per_tick_by_hand(store: paysim.store.Store) -> None:
     con = store.connection
-    derive.agent_tick_metrics(con, SID, 0, 0, 10, {"A": 1000, "B": 500})
+    derive.agent_tick_metrics(con, SID, 0, 0, 10, [("A", 1000), ("B", 500)])
     rows = store.rows(
         "SELECT agent_id, tick, outflow, inflow, balance, cost FROM agent_tick_metrics "
         "ORDER BY agent_id, tick"
@@ -108,8 +200,6 @@ def test_tick_counts_by_hand(store: paysim.store.Store) -> None:
 
 
 def test_payments_by_hand(store: paysim.store.Store) -> None:
-    derive.payments(store.connection, SID)
-    derive.payments(store.connection, SID)  # rebuilding replaces, never duplicates
     rows = store.rows("SELECT * FROM payments ORDER BY tx_id")
     got = {
         r["tx_id"]: (r["status"], r["pieces"], r["settled_tick"], r["dropped_tick"],
@@ -117,15 +207,15 @@ def test_payments_by_hand(store: paysim.store.Store) -> None:
         for r in rows
     }  # fmt: skip
     assert got == {
-        "tx1": ("settled", 1, 1, None, None, 0),
+        "tx_00000001": ("settled", 1, 1, None, None, 0),
         # pieces: one settled at 2, one overdue at 4 then settled at 4, one dropped at 4
-        "tx2": ("dropped", 3, None, 4, 4, None),
-        "tx3": ("dropped", 1, None, 4, None, None),
-        "tx4": ("unsettled", 1, None, None, None, None),
+        "tx_00000002": ("dropped", 3, None, 4, 4, None),
+        "tx_00000003": ("dropped", 1, None, 4, None, None),
+        "tx_00000004": ("unsettled", 1, None, None, None, None),
         # a dropped piece while the other is still queued: the family is not finished
-        "tx5": ("unsettled", 2, None, None, None, None),
+        "tx_123456789": ("unsettled", 2, None, None, None, None),
     }
-    tx2 = next(r for r in rows if r["tx_id"] == "tx2")
+    tx2 = next(r for r in rows if r["tx_id"] == "tx_00000002")
     assert (tx2["sender_id"], tx2["receiver_id"], tx2["amount"], tx2["arrival_tick"]) == (
         "B",
         "A",

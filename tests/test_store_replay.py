@@ -106,6 +106,10 @@ def test_replay_of_an_interrupted_run_stops_at_its_last_complete_day(tmp_path: P
     db.write_bytes((FIXTURES / "schema_v2.duckdb").read_bytes())
     runs = json.loads((FIXTURES / "schema_v2.json").read_text(encoding="utf-8"))["runs"]
     stale = next(r for r in runs if r["stored_status"] == "running")
+    # A file of an older schema is migrated first (readers refuse it until then).
+    refused = invoke("replay", stale["simulation_id"], "--db", db, "-f", "events")
+    assert refused.exit_code == 1 and "paysim db migrate" in refused.stderr
+    assert invoke("db", "migrate", "--db", db).exit_code == 0
     result = invoke("replay", stale["simulation_id"], "--db", db, "-f", "events")
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == stale["event_count"]

@@ -12,13 +12,14 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 import paysim.store
 from paysim.exceptions import SimulationError, StoreError
 from paysim.simulation import Simulation
 from paysim.sinks import run_with_sinks
-from paysim.store import StoreSink
+from paysim.store import StoreSink, derive
 from tests.cli_support import REPO, SCENARIOS, balances_from_events, invoke, jsonl
 from tests.store_support import FIXTURES, LONG_DAYS, persisted, without_metadata
 
@@ -141,6 +142,64 @@ def test_balances_per_tick_follow_the_events(stored: tuple[Path, dict[str, str]]
             assert sum(t["arrivals"] for t in ticks) == arrivals
 
 
+def test_stored_events_are_the_engines_events(stored: tuple[Path, dict[str, str]]) -> None:
+    """The ``events`` view renders the stored numbers back to exactly the engine's text export
+    (agents in scenario order while the engine numbers them by id, split pieces, scenario
+    events), column for column."""
+    db, ids = stored
+    with paysim.store.open(db) as store:
+        for name, sid in ids.items():
+            scenario = SPLIT_DROP if name == SPLIT_DROP.name else SCENARIOS / name
+            sim = Simulation(scenario)
+            sim.run()
+            live = sim.events()
+            shown = store.events(sid).cast(live.schema)
+            assert shown.num_rows == live.num_rows, name
+            assert shown.equals(live), name
+
+
+def test_engine_day_tables_equal_sql_over_the_stored_events(
+    stored: tuple[Path, dict[str, str]],
+) -> None:
+    """tick_metrics and agent_tick_metrics, written from the engine's own per-tick aggregates,
+    equal what the reference SQL computes from the stored events of each day."""
+    db, ids = stored
+    tables = ("tick_metrics", "agent_tick_metrics")
+    order = {"tick_metrics": "tick", "agent_tick_metrics": "agent_id, tick"}
+    with paysim.store.open(db, write=True) as store:
+        con = store.connection
+        for name, sid in ids.items():
+            run = store.simulation(sid)
+            tpd = int(str(run["ticks_per_day"]))
+            for day in range(int(str(run["days_done"]))):
+                params = {"sid": sid, "day": day}
+                where = "WHERE simulation_id = $sid AND day = $day ORDER BY "
+                written = {
+                    t: store.sql(f"SELECT * FROM {t} {where}{order[t]}", params) for t in tables
+                }
+                opening = store.rows(
+                    "SELECT m.agent_id, m.opening_balance FROM daily_agent_metrics m JOIN agents a "
+                    "ON a.simulation_id = m.simulation_id AND a.agent_id = m.agent_id "
+                    "WHERE m.simulation_id = $sid AND m.day = $day ORDER BY a.position",
+                    params,
+                )
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    for t in tables:
+                        con.execute(f"DELETE FROM {t} WHERE simulation_id = $sid AND day = $day",
+                                    params)  # fmt: skip
+                    span = (day * tpd, (day + 1) * tpd)
+                    derive.tick_metrics(con, sid, day, *span)
+                    pairs = [(str(r["agent_id"]), int(str(r["opening_balance"]))) for r in opening]
+                    derive.agent_tick_metrics(con, sid, day, *span, pairs)
+                    for t in tables:
+                        again = store.sql(f"SELECT * FROM {t} {where}{order[t]}", params)
+                        assert again.equals(written[t]), (name, day, t)
+                        assert again.num_rows > 0 or t == "agent_tick_metrics"
+                finally:
+                    store.rollback()
+
+
 def test_payments_agree_with_the_summary(stored: tuple[Path, dict[str, str]]) -> None:
     db, ids = stored
     with paysim.store.open(db) as store:
@@ -177,6 +236,143 @@ def test_documented_sql_runs(stored: tuple[Path, dict[str, str]]) -> None:
         for statement in statements:
             sql = statement.replace("$sid", "?")
             store.sql(sql, [ids["crisis.yaml"]] * sql.count("?"))
+
+
+class TextOnly:
+    """The store sink without ``take_events``: the run hands it the text batches every sink
+    gets, which it converts (paysim.store.coding) and aggregates in SQL."""
+
+    def __init__(self, inner: StoreSink) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.wants_events = True
+
+    def open(self, run_info: Mapping[str, object]) -> None:
+        self.inner.open(run_info)
+
+    def write_events(self, batch: object) -> None:
+        self.inner.write_events(batch)
+
+    def end_of_day(self, day: int, day_summary: Mapping[str, object]) -> None:
+        self.inner.end_of_day(day, day_summary)
+
+    def close(self, summary: Mapping[str, object]) -> None:
+        self.inner.close(summary)
+
+
+@pytest.mark.parametrize("scenario", ["crisis.yaml", SPLIT_DROP.name])
+def test_text_batches_store_what_the_engine_path_stores(scenario: str, tmp_path: Path) -> None:
+    """Events written through ``write_events`` (text) end up as the events read from the
+    engine do, and the day tables derived from them in SQL equal the engine's aggregates."""
+    path = SPLIT_DROP if scenario == SPLIT_DROP.name else SCENARIOS / scenario
+    tables = ("events", "tick_metrics", "agent_tick_metrics", "daily_agent_metrics", "payments")
+    order = {
+        "events": "seq",
+        "tick_metrics": "tick",
+        "agent_tick_metrics": "agent_id, tick",
+        "daily_agent_metrics": "day, agent_id",
+        "payments": "tx_id",
+    }
+    got = []
+    with paysim.store.open(tmp_path / "s.duckdb", write=True) as store:
+        for wrap in (False, True):
+            sim = Simulation(path)
+            sink = StoreSink(store, sim, flush_rows=1000)
+            run_with_sinks(sim, [TextOnly(sink) if wrap else sink], batch_rows=700)
+            got.append(
+                {
+                    t: store.sql(
+                        f"SELECT * EXCLUDE (simulation_id) FROM {t} WHERE simulation_id = ? "
+                        f"ORDER BY {order[t]}",
+                        [sink.simulation_id],
+                    )
+                    for t in tables
+                }
+            )
+    engine_path, text_path = got
+    for t in tables:
+        assert text_path[t].num_rows > 0, t
+        assert text_path[t].equals(engine_path[t]), t
+
+
+def test_bad_text_events_are_a_store_error(tmp_path: Path) -> None:
+    sim = Simulation(SCENARIOS / "crisis.yaml")
+    sim.run_until(5)
+    batch = sim.events().to_batches()[0]
+    with paysim.store.open(tmp_path / "s.duckdb", write=True) as store:
+        sink = StoreSink(store, sim)
+        i = batch.schema.get_field_index("tx_id")
+        ids = batch.column(i).to_pylist()
+        first = next(n for n, v in enumerate(ids) if v is not None)
+        for bad, message in [
+            ("tx_1", "'tx_1' is not an engine payment id"),
+            ("tx_00000001.256", "'tx_00000001.256' is not .* above 255"),
+            ("tx_99999999999999999", "'tx_99999999999999999' is not .* too large"),
+            ("tx_00000001.0", "'tx_00000001.0' is not an engine payment id"),
+        ]:
+            ids[first] = bad
+            changed = batch.set_column(i, "tx_id", pa.array(ids, pa.utf8()))
+            with pytest.raises(StoreError, match=message):
+                sink.write_events(changed)
+        j = batch.schema.get_field_index("agent_id")
+        agents = batch.column(j).to_pylist()
+        k = next(n for n, v in enumerate(agents) if v is not None)
+        agents[k] = "NOBODY"
+        with pytest.raises(StoreError, match="'NOBODY' is not an agent of this run"):
+            sink.write_events(batch.set_column(j, "agent_id", pa.array(agents, pa.utf8())))
+
+
+class Taker:
+    """Reads each step's events itself (as the store does)."""
+
+    name = "taker"
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int]] = []
+        self.batches = 0
+
+    def open(self, run_info: Mapping[str, object]) -> None:
+        return None
+
+    def take_events(self, sim: Simulation, start_seq: int, stop_seq: int) -> None:
+        assert sim.oldest_retained_seq <= start_seq <= stop_seq == sim.next_seq
+        self.ranges.append((start_seq, stop_seq))
+
+    def write_events(self, batch: object) -> None:
+        self.batches += 1
+
+    def end_of_day(self, day: int, day_summary: Mapping[str, object]) -> None:
+        return None
+
+    def close(self, summary: Mapping[str, object]) -> None:
+        return None
+
+
+class Counter(Taker):
+    name = "counter"
+    wants_events = True
+    take_events = None  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = 0
+
+    def write_events(self, batch: object) -> None:
+        assert isinstance(batch, pa.RecordBatch)
+        self.rows += batch.num_rows
+
+
+def test_a_sink_that_takes_events_gets_every_seq_once() -> None:
+    """``take_events`` is given consecutive ranges covering every event, while the events are
+    held, and no batches; the other sinks still get every event as batches."""
+    sim = Simulation(SCENARIOS / "crisis.yaml")
+    taker, counter = Taker(), Counter()
+    run_with_sinks(sim, [taker, counter], batch_rows=500)
+    starts = [a for a, _ in taker.ranges]
+    assert starts[0] == 0 and taker.ranges[-1][1] == sim.next_seq
+    assert all(b == a for (_, b), a in zip(taker.ranges, starts[1:], strict=False))
+    assert taker.batches == 0 and counter.rows == sim.next_seq
+    assert len(taker.ranges) > 10
 
 
 # -- status when a run stops ---------------------------------------------------------------------

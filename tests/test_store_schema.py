@@ -23,7 +23,10 @@ from paysim.store.models import TABLES, SimulationRow, Table, col
 from tests.cli_support import REPO, invoke
 from tests.store_support import FIXTURES
 
-VERSIONED = sorted(FIXTURES.glob("schema_v*.duckdb"))
+VERSIONED = sorted(
+    FIXTURES.glob("schema_v*.duckdb"), key=lambda p: int(p.stem.removeprefix("schema_v"))
+)
+NEWEST = VERSIONED[-1]
 
 
 def digest(path: Path) -> str:
@@ -57,15 +60,22 @@ def test_ids_in_one_millisecond_stay_ordered_past_the_counter() -> None:
 
 
 def test_tables_are_created_from_the_models(tmp_path: Path) -> None:
+    """Tables have the models' columns, types and nullability; views (which DuckDB reports as
+    nullable throughout) the models' columns and types."""
     with paysim.store.open(tmp_path / "s.duckdb", write=True) as store:
         for model in TABLES:
+            view = ddl.is_view(model, SCHEMA_VERSION)
             found = store.rows(
-                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                "WHERE table_name = ? ORDER BY ordinal_position",
+                "SELECT c.column_name, c.data_type, c.is_nullable, t.table_type "
+                "FROM information_schema.columns c JOIN information_schema.tables t "
+                "ON t.table_name = c.table_name WHERE c.table_name = ? "
+                "ORDER BY c.ordinal_position",
                 [model.table],
             )
+            assert {r["table_type"] for r in found} == {"VIEW" if view else "BASE TABLE"}
             expected = [
-                (c.name, c.sql_type, "YES" if c.nullable else "NO") for c in ddl.columns(model)
+                (c.name, c.sql_type, "YES" if c.nullable or view else "NO")
+                for c in ddl.columns(model)
             ]
             got = [(r["column_name"], r["data_type"], r["is_nullable"]) for r in found]
             assert got == expected, model.table
@@ -100,7 +110,8 @@ def test_every_released_schema_version_has_a_fixture() -> None:
 
 @pytest.mark.parametrize("fixture", VERSIONED, ids=lambda p: p.stem)
 def test_fixture_database_migrates_and_keeps_its_runs(fixture: Path, tmp_path: Path) -> None:
-    expected = json.loads(fixture.with_suffix(".json").read_text(encoding="utf-8"))["runs"]
+    recorded = json.loads(fixture.with_suffix(".json").read_text(encoding="utf-8"))
+    expected = recorded["runs"]
     before = digest(fixture)
     db = tmp_path / fixture.name
     shutil.copy(fixture, db)
@@ -125,49 +136,155 @@ def test_fixture_database_migrates_and_keeps_its_runs(fixture: Path, tmp_path: P
             )
             assert [r["n"] for r in per_day] == run["events_per_day"]
             assert store.checkpoints(sid).num_rows == run["checkpoints"]
+            if "payments" in run:  # recorded since version 2
+                assert store.payments(sid).num_rows == run["payments"]
             assert row["summary"] == run["summary"]
             # A run its process left `running` is interrupted, and the writer recorded it.
             want = "interrupted" if run["stored_status"] == "running" else run["stored_status"]
             assert row["status"] == want
             stored = store.rows("SELECT status FROM simulations WHERE simulation_id = ?", [sid])
             assert stored[0]["status"] == want
+        if "studies" in recorded:  # recorded since version 2
+            studies = store.rows("SELECT study_id, study_name, mode, status FROM studies")
+            assert studies == recorded["studies"]
+            for table in ("trials", "trial_runs"):
+                count = store.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+                assert count == recorded[table] > 0, table
     assert digest(fixture) == before
 
 
 def test_migration_adds_tables_and_columns_and_keeps_rows(tmp_path: Path) -> None:
-    """A later migration (a new column, a new table, a backfill) on the v1 fixture: the
-    mechanism the optimiser's tables (version 2) used, one version further."""
+    """A later migration (a new column, a new table, a backfill) on the v1 fixture, which goes
+    through every released migration first: the mechanism the optimiser's tables (version 2)
+    and the coded events (version 3) used, one version further."""
+    nxt = SCHEMA_VERSION + 1
 
-    class SimulationV2(SimulationRow):
-        run_label: str | None = col("A label.", since=3, default=None)
+    class SimulationNext(SimulationRow):
+        run_label: str | None = col("A label.", since=nxt, default=None)
 
     class ReportRow(Table):
         table = "reports"
         key = ("report_id",)
-        since = 3
+        since = nxt
         report_id: str = col("Report id.")
         name: str = col("Name.")
 
-    tables = tuple(SimulationV2 if t is SimulationRow else t for t in TABLES) + (ReportRow,)
-    v3 = (*MIGRATIONS, Migration(3, "reports", ("UPDATE simulations SET run_label = 'none'",)))
+    tables = tuple(SimulationNext if t is SimulationRow else t for t in TABLES) + (ReportRow,)
+    extended = (
+        *MIGRATIONS,
+        Migration(nxt, "reports", ("UPDATE simulations SET run_label = 'none'",)),
+    )
     db = tmp_path / "v1.duckdb"
     shutil.copy(FIXTURES / "schema_v1.duckdb", db)
     con = duckdb.connect(str(db))
     try:
         runs = con.execute("SELECT simulation_id FROM simulations ORDER BY 1").fetchall()
-        assert [m.version for m in migrate(con, migrations=v3, tables=tables)] == [2, 3]
-        assert migrate(con, migrations=v3, tables=tables) == []  # idempotent
+        applied = migrate(con, migrations=extended, tables=tables)
+        assert [m.version for m in applied] == list(range(2, nxt + 1))
+        assert migrate(con, migrations=extended, tables=tables) == []  # idempotent
         assert con.execute("SELECT simulation_id FROM simulations ORDER BY 1").fetchall() == runs
         assert con.execute("SELECT DISTINCT run_label FROM simulations").fetchall() == [("none",)]
         assert con.execute("SELECT count(*) FROM reports").fetchall() == [(0,)]
-        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(3,)]
+        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(nxt,)]
     finally:
         con.close()
-    # This paysim (schema 2) refuses that file and names the paysim that wrote it.
+    # This paysim refuses that file and names the paysim that wrote it.
     before = digest(db)
-    with pytest.raises(StoreError, match=r"schema version 3, written by paysim 0\.1\.0"):
+    with pytest.raises(StoreError, match=rf"schema version {nxt}, written by paysim 0\.1\.0"):
         paysim.store.open(db, write=True)
     assert digest(db) == before
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_migration_3_refuses_events_it_cannot_store_exactly(version: int, tmp_path: Path) -> None:
+    """An event whose payment id the engine cannot have written (no number to store) stops
+    migration 3: nothing is dropped, and the file stays at the version it had (the migrations
+    of one open are one transaction)."""
+    db = tmp_path / f"v{version}.duckdb"
+    shutil.copy(FIXTURES / f"schema_v{version}.duckdb", db)
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE events SET tx_id = 'wire-7' WHERE (simulation_id, seq) IN "
+        "(SELECT (simulation_id, seq) FROM events WHERE tx_id IS NOT NULL LIMIT 1)"
+    )
+    events = con.execute("SELECT count(*) FROM events").fetchall()
+    tables_before = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    con.close()
+    result = invoke("db", "migrate", "--db", db)
+    assert result.exit_code == 1, result.stderr
+    assert "cannot store exactly" in result.stderr and "Traceback" not in result.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        got = con.execute("SELECT max(version) FROM schema_version").fetchall()
+        assert got == [(version,)]
+        assert con.execute("SELECT count(*) FROM events").fetchall() == events
+        found = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        assert sorted(found) == sorted(tables_before)
+        assert "event_data" not in {r[0] for r in found}
+    finally:
+        con.close()
+
+
+def _table_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
+) -> list[tuple[object, ...]]:
+    names = ", ".join(columns)
+    return sorted(con.execute(f"SELECT {names} FROM {table}").fetchall(), key=repr)
+
+
+@pytest.mark.parametrize("fixture", VERSIONED[:-1], ids=lambda p: p.stem)
+def test_migration_keeps_every_row_of_every_table(fixture: Path, tmp_path: Path) -> None:
+    """Every row of every table of an older file is still there after migrating to the current
+    version, column for column (``events`` and ``payments`` through their views); the only
+    change is the status of a run its process left ``running``, now ``interrupted``, and the
+    payments of that run, which the view now gives."""
+    con = duckdb.connect(str(fixture), read_only=True)
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+            ).fetchall()
+            if r[0] != "schema_version"
+        ]
+        layout = {
+            t: [
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
+                    [t],
+                ).fetchall()
+            ]
+            for t in tables
+        }
+        before = {t: _table_rows(con, t, cols) for t, cols in layout.items()}
+        stale = {
+            r[0]
+            for r in con.execute(
+                "SELECT simulation_id FROM simulations WHERE status = 'running'"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert before["events"] and ("studies" in before) == (fixture.stem != "schema_v1")
+    db = tmp_path / fixture.name
+    shutil.copy(fixture, db)
+    assert invoke("db", "migrate", "--db", db).exit_code == 0
+    with paysim.store.open(db) as store:
+        con = store.connection
+        for table, cols in layout.items():
+            after = _table_rows(con, table, cols)
+            if table == "simulations":
+                assert cols[0] == "simulation_id"
+                want = [r for r in before[table] if r[0] not in stale]
+                assert [r for r in after if r[0] not in stale] == want
+                status = {r[0]: r[cols.index("status")] for r in after if r[0] in stale}
+                assert status == dict.fromkeys(stale, "interrupted")
+            elif table == "payments":
+                assert [r for r in after if r[0] not in stale] == before[table], table
+            else:
+                assert after == before[table], table
 
 
 def test_newer_schema_is_refused_naming_the_paysim_that_reads_it(tmp_path: Path) -> None:
@@ -246,13 +363,12 @@ def test_a_foreign_duckdb_database_is_refused(tmp_path: Path) -> None:
 
 
 def test_damaged_blocks_are_a_store_error_when_read(tmp_path: Path) -> None:
+    """Flipped bytes in the middle quarter of a store: reading every table gives a StoreError."""
     db = tmp_path / "damaged.duckdb"
-    data = bytearray((VERSIONED[-1]).read_bytes())
-    with paysim.store.open(VERSIONED[-1]) as store:
-        sid = store.simulations()["simulation_id"][1].as_py()
-    middle = len(data) // 2
-    data[middle : middle + 4096] = bytes(b ^ 0xFF for b in data[middle : middle + 4096])
+    data = bytearray(NEWEST.read_bytes())
+    start, end = len(data) * 3 // 8, len(data) * 5 // 8  # free blocks alone would be unread
+    data[start:end] = bytes(b ^ 0xFF for b in data[start:end])
     db.write_bytes(bytes(data))
     with pytest.raises(StoreError), paysim.store.open(db) as store:
-        for table in ("events", "agent_tick_metrics", "tick_metrics", "payments", "checkpoints"):
-            store.sql(f"SELECT * FROM {table} WHERE simulation_id = ?", [sid])
+        for model in TABLES:
+            store.sql(f"SELECT * FROM {model.table}")

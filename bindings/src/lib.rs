@@ -14,7 +14,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use paysim_core::engine::InjectRecord;
-use paysim_core::events::{I64Column, Utf8Column};
+use paysim_core::events::{EventsReleased, PrimitiveColumn, TickCounts, Utf8Column};
 use paysim_core::{Engine, EngineError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -97,13 +97,46 @@ type Buffers<'py> = (
     usize,
 );
 
-fn i64_column<'py>(py: Python<'py>, c: &I64Column) -> Buffers<'py> {
-    let mut values = Vec::with_capacity(c.values.len() * 8);
-    for v in &c.values {
-        values.extend_from_slice(&v.to_le_bytes());
+/// A fixed-width value as Arrow stores it: little-endian bytes.
+trait LeBytes: Copy {
+    const WIDTH: usize;
+    fn write_le(self, out: &mut [u8]);
+}
+
+macro_rules! le_bytes {
+    ($($t:ty),*) => {$(
+        impl LeBytes for $t {
+            const WIDTH: usize = core::mem::size_of::<$t>();
+            fn write_le(self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+le_bytes!(u8, i32, i64, u64);
+
+/// Values copied once, straight into the Python bytes object.
+fn le_buffer<'py, T: LeBytes>(py: Python<'py>, values: &[T]) -> Bound<'py, PyBytes> {
+    let fill = |buf: &mut [u8]| {
+        for (out, v) in buf.chunks_exact_mut(T::WIDTH).zip(values) {
+            v.write_le(out);
+        }
+        Ok(())
+    };
+    match PyBytes::new_with(py, values.len() * T::WIDTH, fill) {
+        Ok(bytes) => bytes,
+        // Allocation failure of the bytes object: fall back to the two-copy path.
+        Err(_) => {
+            let mut data = vec![0u8; values.len() * T::WIDTH];
+            let _ = fill(&mut data);
+            PyBytes::new(py, &data)
+        }
     }
+}
+
+fn primitive_column<'py, T: LeBytes>(py: Python<'py>, c: &PrimitiveColumn<T>) -> Buffers<'py> {
     (
-        PyBytes::new(py, &values),
+        le_buffer(py, &c.values),
         c.validity.as_ref().map(|v| PyBytes::new(py, v)),
         None,
         c.null_count,
@@ -111,15 +144,21 @@ fn i64_column<'py>(py: Python<'py>, c: &I64Column) -> Buffers<'py> {
 }
 
 fn utf8_column<'py>(py: Python<'py>, c: &Utf8Column) -> Buffers<'py> {
-    let mut offsets = Vec::with_capacity(c.offsets.len() * 4);
-    for o in &c.offsets {
-        offsets.extend_from_slice(&o.to_le_bytes());
-    }
     (
         PyBytes::new(py, &c.data),
         c.validity.as_ref().map(|v| PyBytes::new(py, v)),
-        Some(PyBytes::new(py, &offsets)),
+        Some(le_buffer(py, &c.offsets)),
         c.null_count,
+    )
+}
+
+/// The Python error for a request below the retained range.
+fn released(py: Python<'_>, e: EventsReleased) -> PyErr {
+    errors::to_py(
+        py,
+        EngineError::EventsReleased {
+            oldest_retained: e.oldest_retained,
+        },
     )
 }
 
@@ -221,7 +260,8 @@ impl PyEngine {
     }
 
     /// Retained events with `seq ≥ since` as Arrow buffers: `(length, {column: (data,
-    /// validity, offsets, null_count)})`; `paysim` wraps them into a `pyarrow.Table`.
+    /// validity, offsets, null_count)})`; `paysim` wraps them into a `pyarrow.Table`. The
+    /// export runs with the GIL released.
     #[pyo3(signature = (since=0, max_rows=None))]
     #[allow(clippy::type_complexity)]
     fn events_buffers<'py>(
@@ -230,31 +270,116 @@ impl PyEngine {
         since: u64,
         max_rows: Option<usize>,
     ) -> PyResult<(usize, Vec<(&'static str, Buffers<'py>)>)> {
-        let names = self.inner.names();
-        let batch = self
-            .inner
-            .events()
-            .export(since, max_rows, self.inner.setup().tpd, &names)
-            .map_err(|e| {
-                errors::to_py(
-                    py,
-                    EngineError::EventsReleased {
-                        oldest_retained: e.oldest_retained,
-                    },
-                )
-            })?;
+        let (log, names, tpd) = (
+            self.inner.events(),
+            self.inner.names(),
+            self.inner.setup().tpd,
+        );
+        let batch = py
+            .detach(|| log.export(since, max_rows, tpd, &names))
+            .map_err(|e| released(py, e))?;
         let cols = vec![
-            ("seq", i64_column(py, &batch.seq)),
-            ("tick", i64_column(py, &batch.tick)),
-            ("day", i64_column(py, &batch.day)),
+            ("seq", primitive_column(py, &batch.seq)),
+            ("tick", primitive_column(py, &batch.tick)),
+            ("day", primitive_column(py, &batch.day)),
             ("event_type", utf8_column(py, &batch.event_type)),
             ("tx_id", utf8_column(py, &batch.tx_id)),
             ("agent_id", utf8_column(py, &batch.agent_id)),
             ("counterparty_id", utf8_column(py, &batch.counterparty_id)),
-            ("amount", i64_column(py, &batch.amount)),
+            ("amount", primitive_column(py, &batch.amount)),
             ("details", utf8_column(py, &batch.details)),
         ];
         Ok((batch.len, cols))
+    }
+
+    /// The rows of `events_buffers` with their ids as numbers (for the store): `event_type` is
+    /// the catalogue code (a position in `event_types()`, `uint8`), `tx_key` the payment's key
+    /// (`uint64`), `agent_index` and `counterparty_index` positions in `agent_ids()`
+    /// (`int32`); the other columns are those of `events_buffers`.
+    #[pyo3(signature = (since=0, max_rows=None))]
+    #[allow(clippy::type_complexity)]
+    fn coded_events_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        since: u64,
+        max_rows: Option<usize>,
+    ) -> PyResult<(usize, Vec<(&'static str, Buffers<'py>)>)> {
+        let (log, names, tpd) = (
+            self.inner.events(),
+            self.inner.names(),
+            self.inner.setup().tpd,
+        );
+        let batch = py
+            .detach(|| log.export_coded(since, max_rows, tpd, &names))
+            .map_err(|e| released(py, e))?;
+        let codes = (le_buffer(py, &batch.event_type), None, None, 0);
+        let cols = vec![
+            ("seq", primitive_column(py, &batch.seq)),
+            ("tick", primitive_column(py, &batch.tick)),
+            ("day", primitive_column(py, &batch.day)),
+            ("event_type", codes),
+            ("tx_key", primitive_column(py, &batch.tx_key)),
+            ("agent_index", primitive_column(py, &batch.agent_index)),
+            (
+                "counterparty_index",
+                primitive_column(py, &batch.counterparty_index),
+            ),
+            ("amount", primitive_column(py, &batch.amount)),
+            ("details", utf8_column(py, &batch.details)),
+        ];
+        Ok((batch.len, cols))
+    }
+
+    /// Per-tick counts and per-tick, per-agent balance movements of the events with seqs in
+    /// `[since, until)` (ENGINE.md §12.2), as two lists of `(column, buffers)` of `int64`
+    /// columns (`agent_index` is `int32`), and the agents' balances at the end of the range
+    /// (`balances`: at its start, by agent index); computed with the GIL released.
+    #[allow(clippy::type_complexity)]
+    fn tick_aggregates<'py>(
+        &self,
+        py: Python<'py>,
+        since: u64,
+        until: u64,
+        mut balances: Vec<i64>,
+    ) -> PyResult<(
+        usize,
+        Vec<(&'static str, Buffers<'py>)>,
+        usize,
+        Vec<(&'static str, Buffers<'py>)>,
+        Vec<i64>,
+    )> {
+        let log = self.inner.events();
+        let (c, m) = py
+            .detach(|| log.tick_aggregates(since, until, &mut balances))
+            .map_err(|e| released(py, e))?;
+        let plain = |v: &Vec<i64>| (le_buffer(py, v), None, None, 0);
+        let counts = TickCounts::COLUMN_NAMES
+            .iter()
+            .zip([
+                &c.tick,
+                &c.arrivals,
+                &c.settlements,
+                &c.settled_value,
+                &c.lsm_settled,
+                &c.overdue,
+                &c.dropped,
+                &c.cost,
+                &c.events,
+            ])
+            .map(|(name, v)| (*name, plain(v)))
+            .collect();
+        let moves = vec![
+            ("tick", plain(&m.tick)),
+            (
+                "agent_index",
+                (le_buffer(py, &m.agent_index), None, None, 0),
+            ),
+            ("outflow", plain(&m.outflow)),
+            ("inflow", plain(&m.inflow)),
+            ("balance", plain(&m.balance)),
+            ("cost", plain(&m.cost)),
+        ];
+        Ok((c.tick.len(), counts, m.tick.len(), moves, balances))
     }
 
     fn release_events_before(&mut self, seq: u64) {

@@ -12,6 +12,11 @@ A sink may set ``wants_events = False`` (an optional attribute; absent means ``T
 sink of a run wants events, :func:`run_with_sinks` never exports them from the engine, so a run
 that only needs its summary costs no more than ``Simulation.run()``.
 
+A sink may instead read each step's events from the engine itself, in a form of its own: an
+optional method ``take_events(sim, start_seq, stop_seq)`` is called after each step while events
+``[start_seq, stop_seq)`` are still held (the store reads them with their ids as numbers), and
+such a sink is given no ``write_events`` batches.
+
 Two more optional parts of the protocol: ``abort(error)``, called instead of ``close`` when the
 run fails or is interrupted (a file sink discards its temporary file, :mod:`paysim.outputs`), and
 ``uses_stdout`` (absent means ``False``): a sink that writes to standard output says so, and

@@ -9,6 +9,11 @@ bounded by one step of events whatever the length of the run, and the sinks see 
 When no sink wants events, nothing is exported at all: the events are released as they are
 produced, so the run costs what ``Simulation.run()`` costs.
 
+A sink may instead read each step's events from the engine itself, in a form of its own (the
+store reads them with their ids as numbers): it has an optional method ``take_events(sim,
+start_seq, stop_seq)``, called after each step while events ``[start_seq, stop_seq)`` are still
+held, and is not given ``write_events`` batches.
+
 If the run fails, is interrupted (``KeyboardInterrupt``) or a sink raises, every sink that was
 opened and not yet closed gets ``abort(error)`` instead of ``close`` (an optional method of the
 sink protocol): a sink writing a file discards its temporary file, a store marks the run
@@ -97,10 +102,20 @@ def _stops(start: int, total: int, ticks_per_day: int) -> list[int]:
     return sorted(s for s in stops if s > start)
 
 
-def _drain(sim: Simulation, seq: int, sinks: Sequence[OutputSink], batch_rows: int) -> int:
-    """Hands events from ``seq`` on to ``sinks``, frees them, returns the next seq."""
+def _drain(
+    sim: Simulation,
+    seq: int,
+    sinks: Sequence[OutputSink],
+    batch_rows: int,
+    takers: Sequence[Callable[[Simulation, int, int], None]] = (),
+) -> int:
+    """Hands events from ``seq`` on to ``sinks`` (and ``takers``), frees them, returns the
+    next seq."""
+    stop = sim.next_seq
+    for take in takers:
+        take(sim, seq, stop)
     if not sinks:
-        seq = sim.next_seq
+        seq = stop
     else:
         while seq < sim.next_seq:
             table = sim.events(seq, batch_rows)
@@ -144,13 +159,18 @@ def run_with_sinks(
         for sink in sinks:
             sink.open(info)
             live.append(sink)
-        readers = [s for s in sinks if getattr(s, "wants_events", True)]
+        takers = [take for s in sinks if (take := getattr(s, "take_events", None)) is not None]
+        readers = [
+            s
+            for s in sinks
+            if getattr(s, "take_events", None) is None and getattr(s, "wants_events", True)
+        ]
         tpd = sim.ticks_per_day
         seq = since_seq
         day_start = sim.summary()
         for stop in _stops(sim.current_tick, sim.total_ticks, tpd):
             sim.run_until(stop)
-            seq = _drain(sim, seq, readers, batch_rows)
+            seq = _drain(sim, seq, readers, batch_rows, takers)
             if stop % tpd == 0:
                 day_end = sim.summary()
                 summary_of_day = day_summary(stop // tpd - 1, day_start, day_end)

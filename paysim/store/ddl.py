@@ -114,8 +114,16 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def is_view(model: type[Table], version: int) -> bool:
+    """Whether ``model`` is a view (made by a migration's own SQL) in schema ``version``."""
+    return model.view_since is not None and version >= model.view_since
+
+
 def add_columns(model: type[Table], version: int) -> list[str]:
-    """``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` for the columns new in ``version``."""
+    """``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` for the columns new in ``version`` (none for
+    a view: its migration defines its columns)."""
+    if is_view(model, version):
+        return []
     out = []
     for c in columns(model):
         if c.since != version or model.since == version:
@@ -134,7 +142,9 @@ def add_columns(model: type[Table], version: int) -> list[str]:
 
 def schema_statements(tables: tuple[type[Table], ...], version: int) -> list[str]:
     """The generated DDL of schema ``version``: new tables, then new columns."""
-    out = [create_table(t, version) for t in tables if t.since == version]
+    out = [
+        create_table(t, version) for t in tables if t.since == version and not is_view(t, version)
+    ]
     for t in tables:
         out.extend(add_columns(t, version))
     return out
@@ -144,7 +154,8 @@ def markdown(tables: tuple[type[Table], ...]) -> str:
     """The table layouts as Markdown: per table its purpose, key and columns."""
     lines: list[str] = []
     for model in tables:
-        lines.append(f"### `{model.table}`")
+        kind = " (view)" if model.view_since is not None else ""
+        lines.append(f"### `{model.table}`{kind}")
         lines.append("")
         lines.append(model.doc)
         if model.key:

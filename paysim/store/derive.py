@@ -1,20 +1,26 @@
-"""Tables derived from a run's events with SQL, inside the transaction that stores them.
+"""The per-tick tables of a day, written in the transaction that stores the day.
 
-* :func:`tick_metrics` and :func:`agent_tick_metrics` run once per day, over that day's events,
-  so a report reads small aggregates instead of millions of events.
-* :func:`min_balances` gives each bank's lowest end-of-tick balance of the day (from
-  ``agent_tick_metrics``) for ``daily_agent_metrics``.
-* :func:`payments` runs when a run ends (completed, failed, or found interrupted): one row per
-  original payment, split pieces folded into their payment, with the run summary's definitions
-  of settled, dropped and unsettled (INTERFACES.md §1).
+``tick_metrics`` (one row per tick) and ``agent_tick_metrics`` (one row per bank per tick in
+which its balance moved or it was charged) let a report read thousands of rows instead of
+millions of events. Their numbers come from one of two sources with the same definitions:
+
+* the engine's own per-tick aggregates (:func:`paysim.events.tick_aggregates`), computed while
+  the events are exported — what a persisted run uses, since it costs nothing on the database;
+* SQL over the stored ``event_data`` of the day (:data:`TICK_COUNTS_SQL`, :data:`MOVES_SQL`) —
+  for events handed to the store as text, and the reference the tests compare the engine's
+  aggregates with.
 
 Balances are rebuilt as ENGINE.md §12.2 says: the opening balance, plus liquidity brought in,
 minus liquidity returned, minus what the bank paid and plus what it received through settlement
 events (RTGS, queue releases, offsets) and the scenario's direct transfers and settled scheduled
-settlements.
+settlements. :func:`min_balances` then gives each bank's lowest end-of-tick balance of the day
+for ``daily_agent_metrics``. (``payments`` is a view: :mod:`paysim.store.views`.)
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
@@ -22,44 +28,35 @@ import pyarrow as pa
 SETTLEMENT_TYPES = ("RtgsImmediateSettlement", "Queue2LiquidityRelease", "OffsetSettlement")
 _SETTLED = ", ".join(f"'{t}'" for t in SETTLEMENT_TYPES)
 
-_TICK_METRICS = f"""
-INSERT INTO tick_metrics (simulation_id, tick, day, arrivals, settlements, settled_value,
-                          lsm_settled, overdue, dropped, cost, events)
-WITH agg AS (
-    SELECT tick,
-           count(*) FILTER (WHERE event_type = 'Arrival') AS arrivals,
-           count(*) FILTER (WHERE event_type IN ({_SETTLED})) AS settlements,
-           coalesce(sum(amount) FILTER (WHERE event_type IN ({_SETTLED})), 0) AS settled_value,
-           count(*) FILTER (WHERE event_type = 'OffsetSettlement') AS lsm_settled,
-           count(*) FILTER (WHERE event_type = 'TransactionWentOverdue') AS overdue,
-           count(*) FILTER (WHERE event_type = 'PolicyDrop') AS dropped,
-           coalesce(sum(amount) FILTER (WHERE event_type = 'CostAccrual'), 0) AS cost,
-           count(*) AS events
-    FROM events
-    WHERE simulation_id = $sid AND tick >= $t0 AND tick < $t1
-    GROUP BY tick
-)
-SELECT $sid, r.tick, $day, coalesce(a.arrivals, 0), coalesce(a.settlements, 0),
-       coalesce(a.settled_value, 0), coalesce(a.lsm_settled, 0), coalesce(a.overdue, 0),
-       coalesce(a.dropped, 0), coalesce(a.cost, 0), coalesce(a.events, 0)
-FROM range($t0, $t1) AS r(tick) LEFT JOIN agg AS a ON a.tick = r.tick
-ORDER BY r.tick
+TICK_COUNTS_SQL = f"""
+SELECT tick,
+       count(*) FILTER (WHERE event_type = 'Arrival') AS arrivals,
+       count(*) FILTER (WHERE event_type IN ({_SETTLED})) AS settlements,
+       coalesce(sum(amount) FILTER (WHERE event_type IN ({_SETTLED})), 0) AS settled_value,
+       count(*) FILTER (WHERE event_type = 'OffsetSettlement') AS lsm_settled,
+       count(*) FILTER (WHERE event_type = 'TransactionWentOverdue') AS overdue,
+       count(*) FILTER (WHERE event_type = 'PolicyDrop') AS dropped,
+       coalesce(sum(amount) FILTER (WHERE event_type = 'CostAccrual'), 0) AS cost,
+       count(*) AS events
+FROM event_data
+WHERE simulation_id = $sid AND tick >= $t0 AND tick < $t1
+GROUP BY tick
 """
+"""Per tick that has events of ``[t0, t1)``: the columns of ``TICK_COUNTS_SCHEMA``."""
 
-_AGENT_TICK_METRICS = f"""
-INSERT INTO agent_tick_metrics (simulation_id, agent_id, tick, day, outflow, inflow, balance, cost)
+MOVES_SQL = f"""
 WITH ev AS (
-    SELECT tick, event_type, agent_id, counterparty_id, amount
-    FROM events
+    SELECT tick, event_type, agent_index AS agent, counterparty_index AS other, amount
+    FROM event_data
     WHERE simulation_id = $sid AND tick >= $t0 AND tick < $t1
       AND event_type IN ({_SETTLED}, 'LiquidityAllocation', 'LiquidityReturn', 'CostAccrual')
 ),
 transfers AS (
-    SELECT tick, agent_id AS payer, counterparty_id AS payee, amount FROM ev
+    SELECT tick, agent AS payer, other AS payee, amount FROM ev
     WHERE event_type IN ({_SETTLED})
     UNION ALL
     -- Scenario transfers: the only rows whose details are read.
-    SELECT tick, agent_id, counterparty_id, amount FROM events
+    SELECT tick, agent_index, counterparty_index, amount FROM event_data
     WHERE simulation_id = $sid AND tick >= $t0 AND tick < $t1
       AND event_type = 'ScenarioEventExecuted'
       AND (details->>'event_type' = 'DirectTransfer'
@@ -67,21 +64,43 @@ transfers AS (
                AND coalesce(TRY_CAST(details->>'settled' AS BOOLEAN), FALSE)))
 ),
 moves AS (
-    SELECT payer AS agent_id, tick, amount AS outflow, 0 AS inflow, 0 AS cost FROM transfers
+    SELECT payer AS agent, tick, amount AS outflow, 0 AS inflow, 0 AS cost FROM transfers
     UNION ALL SELECT payee, tick, 0, amount, 0 FROM transfers
-    UNION ALL SELECT agent_id, tick, 0, amount, 0 FROM ev WHERE event_type = 'LiquidityAllocation'
-    UNION ALL SELECT agent_id, tick, amount, 0, 0 FROM ev WHERE event_type = 'LiquidityReturn'
-    UNION ALL SELECT agent_id, tick, 0, 0, amount FROM ev WHERE event_type = 'CostAccrual'
-),
-per_tick AS (
-    SELECT agent_id, tick, sum(outflow) AS outflow, sum(inflow) AS inflow, sum(cost) AS cost
-    FROM moves GROUP BY agent_id, tick
+    UNION ALL SELECT agent, tick, 0, amount, 0 FROM ev WHERE event_type = 'LiquidityAllocation'
+    UNION ALL SELECT agent, tick, amount, 0, 0 FROM ev WHERE event_type = 'LiquidityReturn'
+    UNION ALL SELECT agent, tick, 0, 0, amount FROM ev WHERE event_type = 'CostAccrual'
 )
-SELECT $sid, p.agent_id, p.tick, $day, p.outflow, p.inflow,
+SELECT tick, agent AS agent_index, sum(outflow) AS outflow, sum(inflow) AS inflow,
+       sum(cost) AS cost
+FROM moves WHERE agent IS NOT NULL GROUP BY agent, tick
+"""
+"""Per tick and agent of ``[t0, t1)``: the columns of ``BALANCE_MOVES_SCHEMA``."""
+
+_TICK_METRICS = """
+INSERT INTO tick_metrics (simulation_id, tick, day, arrivals, settlements, settled_value,
+                          lsm_settled, overdue, dropped, cost, events)
+WITH agg AS ({counts})
+SELECT $sid, r.tick, $day, coalesce(a.arrivals, 0), coalesce(a.settlements, 0),
+       coalesce(a.settled_value, 0), coalesce(a.lsm_settled, 0), coalesce(a.overdue, 0),
+       coalesce(a.dropped, 0), coalesce(a.cost, 0), coalesce(a.events, 0)
+FROM range($t0, $t1) AS r(tick) LEFT JOIN agg AS a ON a.tick = r.tick
+ORDER BY r.tick
+"""
+
+_AGENT_TICK_METRICS = """
+INSERT INTO agent_tick_metrics (simulation_id, agent_id, tick, day, outflow, inflow, balance, cost)
+WITH per_tick AS ({moves})
+SELECT $sid, o.agent_id, p.tick, $day, p.outflow, p.inflow,
        o.opening_balance + sum(p.inflow - p.outflow)
-           OVER (PARTITION BY p.agent_id ORDER BY p.tick ROWS UNBOUNDED PRECEDING),
+           OVER (PARTITION BY p.agent_index ORDER BY p.tick ROWS UNBOUNDED PRECEDING),
        p.cost
-FROM per_tick AS p JOIN {{opening}} AS o ON o.agent_id = p.agent_id
+FROM per_tick AS p JOIN {opening} AS o ON o.position = p.agent_index
+"""
+
+_AGENT_TICK_ROWS = """
+INSERT INTO agent_tick_metrics (simulation_id, agent_id, tick, day, outflow, inflow, balance, cost)
+SELECT $sid, o.agent_id, m.tick, $day, m.outflow, m.inflow, m.balance, m.cost
+FROM {moves} AS m JOIN {opening} AS o ON o.position = m.agent_index
 """
 
 _MIN_BALANCES = """
@@ -89,68 +108,32 @@ SELECT agent_id, min(balance) AS low FROM agent_tick_metrics
 WHERE simulation_id = $sid AND day = $day GROUP BY agent_id
 """
 
-_PAYMENTS = f"""
-INSERT INTO payments (simulation_id, tx_id, sender_id, receiver_id, amount, arrival_tick,
-                      deadline_tick, priority, divisible, rtgs_priority, source, status, pieces,
-                      settled_tick, dropped_tick, overdue_tick, delay_ticks)
-WITH arrivals AS (
-    SELECT tx_id, agent_id AS sender_id, counterparty_id AS receiver_id, amount,
-           tick AS arrival_tick,
-           from_json(details, '{{"deadline_tick": "BIGINT", "priority": "INTEGER",
-                                 "divisible": "BOOLEAN", "rtgs_priority": "VARCHAR",
-                                 "source": "VARCHAR"}}') AS d
-    FROM events WHERE simulation_id = $sid AND event_type = 'Arrival'
-),
-fates AS (
-    SELECT tx_id,
-           min(tick) FILTER (WHERE event_type <> 'PolicyDrop'
-                             AND event_type <> 'TransactionWentOverdue') AS settled_at,
-           min(tick) FILTER (WHERE event_type = 'PolicyDrop') AS dropped_at,
-           min(tick) FILTER (WHERE event_type = 'TransactionWentOverdue') AS overdue_at
-    FROM events
-    WHERE simulation_id = $sid
-      AND event_type IN ('PolicyDrop', 'TransactionWentOverdue', {_SETTLED})
-    GROUP BY tx_id
-),
-pieces AS (
-    SELECT tx_id AS root, unnest(from_json(details->'child_ids', '["VARCHAR"]')) AS piece
-    FROM events WHERE simulation_id = $sid AND event_type = 'PolicySplit'
-),
-families AS (
-    SELECT p.root, count(*) AS pieces, count(f.settled_at) AS n_settled,
-           count(f.dropped_at) AS n_dropped, max(f.settled_at) AS last_settled,
-           min(f.dropped_at) AS first_dropped, min(f.overdue_at) AS piece_overdue
-    FROM pieces AS p LEFT JOIN fates AS f ON f.tx_id = p.piece
-    GROUP BY p.root
-),
-states AS (
-    SELECT a.*, coalesce(fa.pieces, 1) AS pieces,
-           least(o.overdue_at, fa.piece_overdue) AS overdue_tick,
-           CASE WHEN fa.root IS NULL THEN o.settled_at ELSE fa.last_settled END AS settled,
-           CASE WHEN fa.root IS NULL THEN o.dropped_at ELSE fa.first_dropped END AS dropped,
-           CASE WHEN fa.root IS NULL
-                THEN (CASE WHEN o.settled_at IS NOT NULL THEN 'settled'
-                           WHEN o.dropped_at IS NOT NULL THEN 'dropped' ELSE 'unsettled' END)
-                WHEN fa.n_settled + fa.n_dropped < fa.pieces THEN 'unsettled'
-                WHEN fa.n_dropped = 0 THEN 'settled' ELSE 'dropped' END AS status
-    FROM arrivals AS a
-    LEFT JOIN fates AS o ON o.tx_id = a.tx_id
-    LEFT JOIN families AS fa ON fa.root = a.tx_id
-)
-SELECT $sid, tx_id, sender_id, receiver_id, amount, arrival_tick, d.deadline_tick, d.priority,
-       coalesce(d.divisible, FALSE), coalesce(d.rtgs_priority, 'Normal'),
-       coalesce(d.source, 'generated'), status, pieces,
-       CASE WHEN status = 'settled' THEN settled END,
-       CASE WHEN status = 'dropped' THEN dropped END,
-       overdue_tick,
-       CASE WHEN status = 'settled' THEN settled - arrival_tick END
-FROM states
-"""
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> Iterator[str]:
+    con.register(name, data)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
 
 
-def tick_metrics(con: duckdb.DuckDBPyConnection, sid: str, day: int, t0: int, t1: int) -> None:
-    """One ``tick_metrics`` row per tick of ``[t0, t1)``."""
-    con.execute(_TICK_METRICS, {"sid": sid, "day": day, "t0": t0, "t1": t1})
+def tick_metrics(
+    con: duckdb.DuckDBPyConnection,
+    sid: str,
+    day: int,
+    t0: int,
+    t1: int,
+    counts: pa.Table | None = None,
+) -> None:
+    """One ``tick_metrics`` row per tick of ``[t0, t1)``, from the engine's ``counts`` of those
+    ticks (:data:`~paysim.events.TICK_COUNTS_SCHEMA`), or from the stored events."""
+    params = {"sid": sid, "day": day, "t0": t0, "t1": t1}
+    if counts is None:
+        con.execute(_TICK_METRICS.format(counts=TICK_COUNTS_SQL), params)
+        return
+    with _registered(con, f"_paysim_counts_{day}", counts) as name:
+        con.execute(_TICK_METRICS.format(counts=f"SELECT * FROM {name}"), params)
 
 
 def agent_tick_metrics(
@@ -159,24 +142,29 @@ def agent_tick_metrics(
     day: int,
     t0: int,
     t1: int,
-    opening: dict[str, int],
+    opening: list[tuple[str, int]],
+    moves: pa.Table | None = None,
 ) -> None:
-    """``agent_tick_metrics`` rows of ``[t0, t1)``; ``opening`` is each bank's balance when the
-    day opened."""
-    name = f"_paysim_opening_{day}"
+    """``agent_tick_metrics`` rows of ``[t0, t1)``, from the engine's balance ``moves`` of those
+    ticks (:data:`~paysim.events.BALANCE_MOVES_SCHEMA`, balances included), or from the stored
+    events. ``opening`` is each bank's id and balance when the day opened, in the run's agent
+    order (its ``agents.position``)."""
     table = pa.table(
         {
-            "agent_id": pa.array(list(opening), pa.utf8()),
-            "opening_balance": pa.array(list(opening.values()), pa.int64()),
+            "position": pa.array(range(len(opening)), pa.int32()),
+            "agent_id": pa.array([a for a, _ in opening], pa.utf8()),
+            "opening_balance": pa.array([b for _, b in opening], pa.int64()),
         }
     )
-    con.register(name, table)
-    try:
-        con.execute(
-            _AGENT_TICK_METRICS.format(opening=name), {"sid": sid, "day": day, "t0": t0, "t1": t1}
-        )
-    finally:
-        con.unregister(name)
+    params = {"sid": sid, "day": day, "t0": t0, "t1": t1}
+    with _registered(con, f"_paysim_opening_{day}", table) as opening_name:
+        if moves is None:
+            sql = _AGENT_TICK_METRICS.format(moves=MOVES_SQL, opening=opening_name)
+            con.execute(sql, params)
+            return
+        with _registered(con, f"_paysim_moves_{day}", moves) as name:
+            sql = _AGENT_TICK_ROWS.format(moves=name, opening=opening_name)
+            con.execute(sql, {"sid": sid, "day": day})
 
 
 def min_balances(con: duckdb.DuckDBPyConnection, sid: str, day: int) -> dict[str, int]:
@@ -184,9 +172,3 @@ def min_balances(con: duckdb.DuckDBPyConnection, sid: str, day: int) -> dict[str
     absent)."""
     rows = con.execute(_MIN_BALANCES, {"sid": sid, "day": day}).fetchall()
     return {str(agent): int(low) for agent, low in rows}
-
-
-def payments(con: duckdb.DuckDBPyConnection, sid: str) -> None:
-    """(Re)builds the ``payments`` rows of a run from its stored events."""
-    con.execute("DELETE FROM payments WHERE simulation_id = ?", [sid])
-    con.execute(_PAYMENTS, {"sid": sid})

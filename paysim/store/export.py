@@ -42,7 +42,7 @@ def _format_of(path: Path, fmt: str | None) -> str:
 
 def _tables(names: Sequence[str], simulation: str | None) -> list[type[Table]]:
     if not names:
-        chosen = list(TABLES)
+        chosen = [t for t in TABLES if t.exported]
     else:
         chosen = []
         for name in names:
@@ -61,7 +61,8 @@ def _tables(names: Sequence[str], simulation: str | None) -> list[type[Table]]:
 
 def _query(model: type[Table], simulation: str | None) -> str:
     where = "" if simulation is None else f" WHERE simulation_id = {_quote(simulation)}"
-    order = "simulation_id, seq" if model.table == "events" else ", ".join(model.key)
+    seq_ordered = "seq" in model.model_fields
+    order = "simulation_id, seq" if seq_ordered else ", ".join(model.key)
     return f"SELECT * FROM {model.table}{where}" + (f" ORDER BY {order}" if order else "")
 
 

@@ -2,8 +2,10 @@
 
 Migration N runs the DDL the table models generate for version N (new tables, new columns;
 :func:`paysim.store.ddl.schema_statements`), then its own extra statements (backfills, views),
-then records itself in ``schema_version`` — all in one transaction. A fresh database is built by
-running every migration from 1, exactly as an old one is upgraded, so the two cannot drift.
+then records itself in ``schema_version``. The migrations an open applies run in one
+transaction: one that fails leaves the file as it was, whatever version it started from. A
+fresh database is built by running every migration from 1, exactly as an old one is upgraded,
+so the two cannot drift.
 
 A database is never dropped or rebuilt: an older one is migrated in place; a newer one (a
 version this paysim does not know) is refused with the paysim version that wrote it.
@@ -22,6 +24,7 @@ import duckdb
 from paysim.exceptions import StoreError
 from paysim.store.ddl import schema_statements
 from paysim.store.models import TABLES, SchemaVersionRow, Table
+from paysim.store.views import MIGRATION_3
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "tick_metrics, agent_tick_metrics, payments, checkpoints",
     ),
     Migration(2, "optimisation studies: studies, trials, trial_runs"),
+    Migration(
+        3,
+        "events stored with their ids as numbers (event_data) behind an events view that "
+        "renders them; payments a view; macros paysim_tx_id and paysim_tx_key",
+        MIGRATION_3,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 """The schema version this paysim writes and reads."""
@@ -91,12 +100,12 @@ def migrate(
     _check_sequence(migrations)
     found = recorded_version(con)
     current = 0 if found is None else found[0]
-    applied = []
-    for m in migrations:
-        if m.version <= current:
-            continue
-        con.begin()
-        try:
+    applied = [m for m in migrations if m.version > current]
+    if not applied:
+        return []
+    con.begin()
+    try:
+        for m in applied:
             for statement in [*schema_statements(tables, m.version), *m.sql]:
                 con.execute(statement)
             con.execute(
@@ -104,11 +113,10 @@ def migrate(
                 "(version, applied_at, paysim_version, description) VALUES (?, ?, ?, ?)",
                 [m.version, _utcnow(), __version__, m.description],
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        applied.append(m)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
     return applied
 
 

@@ -52,6 +52,11 @@ class Table(BaseModel):
     """Whether ``key`` is declared ``PRIMARY KEY`` (an index: only on small tables, since DuckDB
     maintains it on every insert)."""
     since: ClassVar[int] = 1
+    view_since: ClassVar[int | None] = None
+    """From this schema version on, the name is a view (made by that version's migration) that
+    shows these columns; the generated DDL then leaves it alone."""
+    exported: ClassVar[bool] = True
+    """Whether ``paysim db export`` writes it by default (not the storage behind a view)."""
     doc: ClassVar[str] = ""
 
 
@@ -125,9 +130,11 @@ class AgentRow(Table):
 
 class EventRow(Table):
     table = "events"
+    view_since = 3
     doc = (
-        "Every event of every run, in `seq` order, as `paysim run --format events` prints them "
-        "(`details` is the engine's JSON text, byte for byte)."
+        "Every event of every run, as `paysim run --format events` prints them (`details` is "
+        "the engine's JSON text, byte for byte); `ORDER BY seq` gives a run's order. Since "
+        "version 3 a view over `event_data` that renders the ids."
     )
 
     simulation_id: str = col("The run.")
@@ -143,6 +150,31 @@ class EventRow(Table):
         "Details object: JSON text (a VARCHAR, cheaper to append than DuckDB's JSON type; "
         "JSON functions and `details->>'$.key'` work on it as on JSON)."
     )
+
+
+class EventDataRow(Table):
+    table = "event_data"
+    since = 3
+    exported = False
+    doc = (
+        "What the `events` view shows, as stored: the ids as numbers (much cheaper to write than "
+        "millions of id strings). Query `events`; read this table directly only to look payments "
+        "up fast, e.g. `WHERE tx_key = paysim_tx_key('tx_00012345')`."
+    )
+
+    simulation_id: str = col("The run.")
+    seq: int = col("Event number in its run, from 0.")
+    tick: int = col("Tick.")
+    day: int = col("Day.")
+    event_type: str = col("ENGINE.md §12.1.")
+    tx_key: UBigInt | None = col(
+        "Payment: `paysim_tx_id(tx_key)` is its `tx_id` (`tx_` + `tx_key >> 8` in 8 digits, "
+        "then `.i` for piece `i = tx_key & 255` of a split)."
+    )
+    agent_index: Int32 | None = col("Agent: its `position` in the run's `agents`.")
+    counterparty_index: Int32 | None = col("Counterparty: its `position` in the run's `agents`.")
+    amount: int | None = col("Amount, cents.")
+    details: str = col("Details object: the engine's JSON text.")
 
 
 class DailyMetricsRow(Table):
@@ -240,10 +272,12 @@ class AgentTickMetricsRow(Table):
 class PaymentRow(Table):
     primary_key = False
     table = "payments"
+    view_since = 3
     key = ("simulation_id", "tx_id")
     doc = (
         "One row per original payment (split pieces are folded into their payment), with its "
-        "state at the end of the run; written when a run ends, fails or is found interrupted."
+        "state at the end of the run's stored days. Since version 3 a view computed from "
+        "`event_data` when it is read."
     )
 
     simulation_id: str = col("The run.")
@@ -359,6 +393,7 @@ TABLES: tuple[type[Table], ...] = (
     SimulationRow,
     AgentRow,
     EventRow,
+    EventDataRow,
     DailyMetricsRow,
     DailyAgentMetricsRow,
     TickMetricsRow,

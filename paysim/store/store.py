@@ -7,9 +7,9 @@ dataframe library (or none): ``pl.from_arrow(t)``, ``t.to_pandas()``, ``t.to_pyl
 
 **Run status.** A run is ``running`` while its writer works. A process killed with ``kill -9``
 cannot record its end, so a run left ``running`` while no process writes it is reported as
-``interrupted`` by every query, and the next writer that opens the file records it so (with its
-payments table built from its complete days). Within one process, the runs this process is
-writing are known (:data:`_LIVE`), so they keep showing ``running``.
+``interrupted`` by every query, and the next writer that opens the file records it so. Within
+one process, the runs this process is writing are known (:data:`_LIVE`), so they keep showing
+``running``.
 """
 
 from __future__ import annotations
@@ -340,10 +340,8 @@ class Store:
 
     def recover_interrupted(self) -> list[str]:
         """Records as ``interrupted`` the runs left ``running`` by a process that is gone
-        (a writer holds the file, so no other process is writing them), with their payments
-        built from their complete days. Returns their ids."""
-        from paysim.store import derive
-
+        (a writer holds the file, so no other process is writing them). Returns their ids.
+        (Their ``payments`` are those of their complete days: a view over the stored events.)"""
         stale = [
             str(r["simulation_id"])
             for r in self.rows(
@@ -354,10 +352,6 @@ class Store:
         ]
         for sim_id in stale:
             with self.transaction():
-                try:
-                    derive.payments(self.connection, sim_id)
-                except duckdb.Error as exc:
-                    raise StoreError(f"{self.path}: {exc}") from None
                 self.execute(
                     "UPDATE simulations SET status = 'interrupted', ended_at = updated_at, "
                     "error = 'its process stopped after day ' || days_done || ' without "

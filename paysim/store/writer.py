@@ -1,51 +1,71 @@
 """The store sink: writes a run into the database as it runs (``paysim run --persist``).
 
 It follows the sink protocol of :mod:`paysim.sinks` and holds the :class:`~paysim.Simulation`
-it records (for the engine's checkpoints and the per-bank counters of each day):
+it records (for the engine's events, checkpoints and the per-bank counters of each day):
 
 * ``open`` commits the run's row (status ``running``), its banks and a ``start`` checkpoint,
   then opens the first day's transaction;
-* ``write_events`` buffers the Arrow batches and appends them with DuckDB's Arrow scan
-  (``INSERT INTO events SELECT … FROM batch``) once the buffer is large, never row by row;
-* ``end_of_day`` appends the rest of the day's events, derives the day's tables
-  (:mod:`paysim.store.derive`), stores an ``end_of_day`` checkpoint (except after the last
-  day), records the progress and **commits**, and returns once the commit is done: one
-  transaction per simulated day, so a run that dies leaves whole days only, and every day whose
-  end the sinks have seen;
-* ``close`` builds the payments table, records the summary and ``completed``, and returns once
-  everything is committed;
-* ``abort`` rolls the unfinished day back and records ``interrupted`` (Ctrl-C) or ``failed``.
+* ``take_events`` reads each step's events from the engine in the stored form (ids as numbers:
+  :func:`paysim.events.coded_events_table`, rendered on the engine's side of the GIL) and
+  appends them with DuckDB's Arrow scan (``INSERT INTO event_data SELECT … FROM batch``) a row
+  group at a time, never row by row; ``write_events`` takes text batches instead (for callers
+  that drive the sink by hand) and converts them (:mod:`paysim.store.coding`);
+* ``end_of_day`` appends the rest of the day's events and queues the day's **commit**: its
+  derived tables (:mod:`paysim.store.derive`), an ``end_of_day`` checkpoint (except after the
+  last day) and the run's progress, in the transaction that holds the day's events. One
+  transaction per simulated day, so a run that dies leaves whole days only;
+* ``close`` records the summary and ``completed``, and returns once everything is committed
+  (``payments`` is a view over the stored events: nothing to build);
+* ``abort`` lets the commits of the days that ended run, rolls the unfinished day back and
+  records ``interrupted`` (Ctrl-C) or ``failed``.
 
-The event appends run on a :class:`~paysim.store.worker.Worker` thread, in order, so the
-engine simulates the rest of the day while the first part is written. What must be read from
-the engine at a given moment (its summary, its checkpoint) is read on the calling thread first.
+The database work runs on a :class:`~paysim.store.worker.Worker` thread, in order, while the
+engine simulates: the engine may run one day ahead of the file. ``end_of_day(d)`` returns once
+day ``d - 1`` is committed, so when day ``d + 1`` starts every day before ``d`` is durable, and
+a day counts as stored once its commit has run (a process killed outright keeps the days
+committed by then; ``--resume`` continues from the last end-of-day checkpoint in the file).
+What must be read from the engine at a given moment (its summary, its checkpoint) is read on the
+calling thread first.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from paysim.events import (
+    BALANCE_MOVES_SCHEMA,
+    TICK_COUNTS_SCHEMA,
+    coded_events_table,
+    tick_aggregates,
+)
 from paysim.exceptions import StoreError
 from paysim.simulation import Simulation
 from paysim.store import derive, rows
+from paysim.store.coding import coded_from_text
 from paysim.store.ids import new_id
 from paysim.store.models import AgentRow, DailyAgentMetricsRow, DailyMetricsRow, SimulationRow
 from paysim.store.store import _LIVE, Store
-from paysim.store.worker import Worker
+from paysim.store.worker import Inline, Worker
 
 ROW_GROUP = 122_880
 """DuckDB's row group size: appends of whole row groups avoid rewriting partial ones."""
 FLUSH_ROWS = 2 * ROW_GROUP
 """Events buffered before they are appended (DuckDB appends large batches much faster)."""
+EXPORT_ROWS = 65_536
+"""Events read from the engine at a time."""
 
 _INSERT_EVENTS = (
-    "INSERT INTO events (simulation_id, seq, tick, day, event_type, tx_id, agent_id, "
-    "counterparty_id, amount, details) SELECT $sid, seq, tick, day, event_type, tx_id, "
-    "agent_id, counterparty_id, amount, details FROM {name}"
+    "INSERT INTO event_data (simulation_id, seq, tick, day, event_type, tx_key, agent_index, "
+    "counterparty_index, amount, details) SELECT $sid, seq, tick, day, event_type, tx_key, "
+    "agent_index, counterparty_index, amount, details FROM {name}"
 )
 
 
@@ -69,6 +89,8 @@ class StoreSink:
         resumed_from: str | None = None,
         checkpoints: bool = True,
         flush_rows: int = FLUSH_ROWS,
+        background: bool = True,
+        ahead: int = 1,
     ) -> None:
         if not store.writable:
             raise StoreError(f"{store.path} is open read-only; a run needs it open for writing")
@@ -81,21 +103,53 @@ class StoreSink:
         self.parent_simulation_id = parent_simulation_id
         self.resumed_from = resumed_from
         self.checkpoints = checkpoints
-        self.flush_rows = flush_rows
+        self.flush_rows = max(1, flush_rows)
+        self.background = background
+        self.ahead = max(0, ahead)
+        """Days the engine may run ahead of the file: ``end_of_day(d)`` returns once day
+        ``d - ahead`` is committed (0: once day ``d`` itself is)."""
+        self.timings: dict[str, float] = {}
+        """Seconds spent per kind of work, for benchmarks: on the run's thread ``export`` and
+        ``waiting`` (for the database thread: a full queue, the commit of the day before, the
+        end of the run); on the database thread ``append``, ``day tables``, ``commit`` and
+        ``complete``."""
         self.config_hash = hashlib.sha256(sim.config_json.encode()).hexdigest()
+        self.agent_ids: list[str] = [a["id"] for a in json.loads(sim.config_json)["agents"]]
+        """The run's banks in scenario order: their ``agents.position``."""
+        position = {a: i for i, a in enumerate(self.agent_ids)}
+        self._engine_ids: list[str] = list(sim._engine.agent_ids())
+        # The engine numbers its agents in its own order; the store by scenario position.
+        self._positions = pa.array([position[a] for a in self._engine_ids], pa.int32())
         self.events_written = 0
-        self._buffer: list[pa.RecordBatch] = []
+        self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._day_events = 0
         self._committed = 0
         self._before: dict[str, object] = {}
         self._start_tick = 0
-        self._worker: Worker | None = None
+        self._balances: list[int] = []
+        """Each bank's balance (in the engine's order) where the events read so far leave
+        it."""
+        self._counts: list[pa.Table] = []
+        self._moves: list[pa.Table] = []
+        self._aggregated = True
+        """Whether every event of the day came from the engine with its aggregates."""
+        self._worker: Worker | Inline | None = None
+        self._day_commits: list[int] = []
+        """Tickets of the days' commit jobs, in order."""
+
+    @contextmanager
+    def _timed(self, what: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[what] = self.timings.get(what, 0.0) + time.perf_counter() - start
 
     def _fail(self, what: str, exc: duckdb.Error) -> StoreError:
         return StoreError(f"{self.store.path}: cannot {what} (run {self.simulation_id}): {exc}")
 
-    def _submit(self, what: str, job: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+    def _submit(self, what: str, job: Callable[[duckdb.DuckDBPyConnection], None]) -> int:
         con = self.store.connection
 
         def run() -> None:
@@ -105,13 +159,17 @@ class StoreSink:
                 raise self._fail(what, exc) from None
 
         assert self._worker is not None
-        self._worker.submit(run)
+        if not self.background:  # the job runs now: its own timings say where the time went
+            return self._worker.submit(run)
+        with self._timed("waiting"):
+            return self._worker.submit(run)
 
     # -- open -------------------------------------------------------------------------------
 
     def open(self, run_info: Mapping[str, object]) -> None:
         sim, sid = self.sim, self.simulation_id
         self._before = sim.summary()
+        self._balances = self._opening_balances(self._before)
         self._start_tick = sim.current_tick
         con = self.store.connection
         try:
@@ -140,33 +198,64 @@ class StoreSink:
         except duckdb.Error as exc:
             raise self._fail("record the run", exc) from None
         _LIVE.add(sid)
-        self._worker = Worker(con)
+        self._worker = Worker() if self.background else Inline()
         self._submit("open the first day", _begin)
 
     # -- events -----------------------------------------------------------------------------
 
-    def write_events(self, batch: object) -> None:
-        assert isinstance(batch, pa.RecordBatch)
-        if batch.num_rows == 0:
-            return
-        self._buffer.append(batch)
-        self._buffered += batch.num_rows
-        self._day_events += batch.num_rows
-        self.events_written += batch.num_rows
-        if self._buffered >= self.flush_rows:
-            self._flush(whole_row_groups=True)
+    def take_events(self, sim: Simulation, start_seq: int, stop_seq: int) -> None:
+        """Reads events ``[start_seq, stop_seq)`` from the engine, in the stored form, with
+        their per-tick aggregates (the run's steps end on tick boundaries)."""
+        with self._timed("export"):
+            counts, moves, self._balances = tick_aggregates(
+                sim._engine, start_seq, stop_seq, self._balances
+            )
+            self._counts.append(counts)
+            self._moves.append(self._by_position(moves, "agent_index"))
+            tables = []
+            seq = start_seq
+            while seq < stop_seq:
+                table = coded_events_table(sim._engine, seq, min(EXPORT_ROWS, stop_seq - seq))
+                if table.num_rows == 0:
+                    break
+                table = self._by_position(table, "agent_index")
+                tables.append(self._by_position(table, "counterparty_index"))
+                seq += table.num_rows
+        for table in tables:
+            self._add(table)
 
-    def _flush(self, *, whole_row_groups: bool = False) -> None:
-        """Appends the buffered events (only whole row groups of them, keeping the rest, when
-        the day is not over)."""
+    def _by_position(self, table: pa.Table, column: str) -> pa.Table:
+        """``table`` with the engine's agent indices in ``column`` made scenario positions."""
+        i = table.schema.get_field_index(column)
+        field = table.schema.field(i)
+        return table.set_column(i, field, pc.take(self._positions, table.column(i)))
+
+    def write_events(self, batch: object) -> None:
+        """Takes events in the text form (``paysim run --format events`` columns)."""
+        assert isinstance(batch, pa.RecordBatch | pa.Table)
+        if batch.num_rows:
+            self._add(coded_from_text(batch, self.agent_ids))
+            self._aggregated = False
+
+    def _add(self, table: pa.Table) -> None:
+        self._buffer.append(table)
+        self._buffered += table.num_rows
+        self._day_events += table.num_rows
+        self.events_written += table.num_rows
+        if self._buffered >= self.flush_rows:
+            self._flush(whole=True)
+
+    def _flush(self, *, whole: bool = False) -> None:
+        """Appends the buffered events (only whole multiples of ``flush_rows`` of them, keeping
+        the rest, when the day is not over)."""
         if not self._buffer:
             return
         # One contiguous chunk: DuckDB's Arrow scan appends it much faster than many small ones.
-        data = pa.Table.from_batches(self._buffer).combine_chunks()
-        keep = data.num_rows % ROW_GROUP if whole_row_groups else 0
+        data = pa.concat_tables(self._buffer).combine_chunks()
+        keep = data.num_rows % self.flush_rows if whole else 0
         rest = data.slice(data.num_rows - keep)
         data = data.slice(0, data.num_rows - keep)
-        self._buffer = rest.to_batches() if keep else []
+        self._buffer = [rest] if keep else []
         self._buffered = keep
         if data.num_rows == 0:
             return
@@ -174,11 +263,12 @@ class StoreSink:
 
         def append(con: duckdb.DuckDBPyConnection) -> None:
             name = "_paysim_events"
-            con.register(name, data)
-            try:
-                con.execute(_INSERT_EVENTS.format(name=name), {"sid": sid})
-            finally:
-                con.unregister(name)
+            with self._timed("append"):
+                con.register(name, data)
+                try:
+                    con.execute(_INSERT_EVENTS.format(name=name), {"sid": sid})
+                finally:
+                    con.unregister(name)
 
         self._submit("store events", append)
 
@@ -196,43 +286,58 @@ class StoreSink:
         self._committed += events
         committed = self._committed
         day_info = dict(day_summary)
-        opening = {
-            a: rows.i(rows.d(v)["final_balance"]) for a, v in rows.d(before["agents"]).items()
-        }
+        opening_of = rows.d(before["agents"])
+        opening = [(a, rows.i(rows.d(opening_of[a])["final_balance"])) for a in self.agent_ids]
+        counts = moves = None
+        if self._aggregated:
+            counts = pa.concat_tables([TICK_COUNTS_SCHEMA.empty_table(), *self._counts])
+            moves = pa.concat_tables([BALANCE_MOVES_SCHEMA.empty_table(), *self._moves])
+        self._counts, self._moves, self._aggregated = [], [], True
 
         def commit_day(con: duckdb.DuckDBPyConnection) -> None:
-            derive.tick_metrics(con, sid, day, t0, t1)
-            derive.agent_tick_metrics(con, sid, day, t0, t1, opening)
-            lows = derive.min_balances(con, sid, day)
-            table = rows.agent_day_rows(sid, day, before, after, lows)
-            rows.insert_table(con, DailyAgentMetricsRow.table, table)
-            row = rows.day_row(sid, day, before, after, day_info, events)
-            rows.insert_row(con, DailyMetricsRow.table, row)
-            if checkpoint is not None:
-                rows.store_checkpoint(
-                    con,
-                    sid,
-                    checkpoint,
-                    tick=t1,
-                    ticks_per_day=tpd,
-                    kind="end_of_day",
-                    config_hash=self.config_hash,
+            with self._timed("day tables"):
+                derive.tick_metrics(con, sid, day, t0, t1, counts)
+                derive.agent_tick_metrics(con, sid, day, t0, t1, opening, moves)
+                lows = derive.min_balances(con, sid, day)
+                table = rows.agent_day_rows(sid, day, before, after, lows)
+                rows.insert_table(con, DailyAgentMetricsRow.table, table)
+                row = rows.day_row(sid, day, before, after, day_info, events)
+                rows.insert_row(con, DailyMetricsRow.table, row)
+                if checkpoint is not None:
+                    rows.store_checkpoint(
+                        con,
+                        sid,
+                        checkpoint,
+                        tick=t1,
+                        ticks_per_day=tpd,
+                        kind="end_of_day",
+                        config_hash=self.config_hash,
+                    )
+                con.execute(
+                    "UPDATE simulations SET ticks_done = ?, days_done = ?, event_count = ?, "
+                    "updated_at = ? WHERE simulation_id = ?",
+                    [t1, day + 1, committed, rows.utcnow(), sid],
                 )
-            con.execute(
-                "UPDATE simulations SET ticks_done = ?, days_done = ?, event_count = ?, "
-                "updated_at = ? WHERE simulation_id = ?",
-                [t1, day + 1, committed, rows.utcnow(), sid],
-            )
-            con.execute("COMMIT")
+            with self._timed("commit"):
+                con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
 
-        self._submit(f"store day {day}", commit_day)
-        # The day is durable before the run goes on: whatever happens next, every day whose end
-        # a sink has seen is in the file.
+        self._day_commits.append(self._submit(f"store day {day}", commit_day))
+        # The engine runs at most `ahead` days ahead of the file: with 1, the day before this
+        # one is durable before the next one starts.
         assert self._worker is not None
-        self._worker.wait()
+        if len(self._day_commits) > self.ahead:
+            with self._timed("waiting"):
+                self._worker.wait(self._day_commits[-1 - self.ahead])
         self._before = after
+        # The engine's own balances open the next day (the events' account of them agrees).
+        self._balances = self._opening_balances(after)
         self._day_events = 0
+
+    def _opening_balances(self, summary: Mapping[str, object]) -> list[int]:
+        """Each bank's balance in ``summary``, in the engine's order."""
+        agents = rows.d(summary["agents"])
+        return [rows.i(rows.d(agents[a])["final_balance"]) for a in self._engine_ids]
 
     # -- end of run -------------------------------------------------------------------------
 
@@ -253,20 +358,21 @@ class StoreSink:
         ]
 
         def complete(con: duckdb.DuckDBPyConnection) -> None:
-            derive.payments(con, sid)
-            con.execute(
-                "UPDATE simulations SET status = 'completed', ended_at = $1, updated_at = $1, "
-                "summary = $2, total_cost = $3, settlement_rate = $4, event_count = $5 "
-                "WHERE simulation_id = $6",
-                values,
-            )
-            con.execute("COMMIT")
+            with self._timed("complete"):
+                con.execute(
+                    "UPDATE simulations SET status = 'completed', ended_at = $1, "
+                    "updated_at = $1, summary = $2, total_cost = $3, settlement_rate = $4, "
+                    "event_count = $5 WHERE simulation_id = $6",
+                    values,
+                )
+                con.execute("COMMIT")
 
         worker = self._worker
         assert worker is not None
         try:
             self._submit("complete the run", complete)
-            worker.wait()
+            with self._timed("waiting"):
+                worker.wait()
         finally:
             worker.stop()
             _LIVE.discard(sid)
@@ -284,7 +390,6 @@ class StoreSink:
         message = "interrupted (Ctrl-C)" if interrupted else f"{type(error).__name__}: {error}"
         con = self.store.connection
         with self.store.transaction():
-            derive.payments(con, self.simulation_id)
             con.execute(
                 "UPDATE simulations SET status = ?, ended_at = ?, error = ? "
                 "WHERE simulation_id = ?",

@@ -1,19 +1,30 @@
 //! Export to Arrow-layout columns (`events_since`, ENGINE.md §12–13).
 //!
 //! The bindings hand these buffers to `pyarrow.Array.from_buffers` without
-//! copying or reinterpreting them, so each column is exactly Arrow's physical
-//! layout: `int64` = values (+ validity); `utf8` = `len + 1` `i32` offsets
-//! starting at 0 + UTF-8 data (+ validity). Validity bitmaps use Arrow's LSB
-//! bit order (row `i` is bit `i % 8` of byte `i / 8`, 1 = valid), are exactly
-//! `⌈len / 8⌉` bytes long with unused trailing bits 0, and are `None` when the
-//! column has no null (which Arrow reads as "all valid"). Null slots have
-//! zero-length strings and amount 0.
+//! reinterpreting them, so each column is exactly Arrow's physical layout:
+//! fixed-width = little-endian values (+ validity); `utf8` = `len + 1` `i32`
+//! offsets starting at 0 + UTF-8 data (+ validity). Validity bitmaps use
+//! Arrow's LSB bit order (row `i` is bit `i % 8` of byte `i / 8`, 1 = valid),
+//! are exactly `⌈len / 8⌉` bytes long with unused trailing bits 0, and are
+//! `None` when the column has no null (which Arrow reads as "all valid"). Null
+//! slots have zero-length strings and value 0.
 //!
-//! Ids and details are rendered only here, from the compact row, through
-//! [`Names`]; nothing is rendered at emission.
+//! Two shapes share one export loop:
+//!
+//! * [`EventBatch`] (`EventLog::export`): the columns users see (ENGINE.md
+//!   §12), ids rendered as text through [`Names`];
+//! * [`CodedEventBatch`] (`EventLog::export_coded`): the same events for a
+//!   store, with the ids left as the numbers the log holds (catalogue code,
+//!   payment key, agent index). Only `details` is rendered. A store keeps
+//!   these numbers and renders the text columns when it is read, which makes
+//!   writing much cheaper than storing millions of id strings.
+//!
+//! Ids and details are rendered only here, from the compact row; nothing is
+//! rendered at emission.
 
 use super::json::{write_details_encoded, Names};
-use super::log::{EventLog, EventsReleased};
+use super::log::{EventLog, EventRow, EventsReleased};
+use super::value::Interner;
 
 /// An Arrow `utf8` column.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -40,26 +51,33 @@ impl Utf8Column {
     }
 }
 
-/// An Arrow `int64` column.
+/// An Arrow fixed-width column (`int64`, `uint64`, `int32`, ...).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct I64Column {
+pub struct PrimitiveColumn<T> {
     /// One value per row (0 in null slots).
-    pub values: Vec<i64>,
+    pub values: Vec<T>,
     /// LSB-first validity bitmap, 1 = valid; `None` when nothing is null.
     pub validity: Option<Vec<u8>>,
     /// Number of null rows.
     pub null_count: usize,
 }
 
-impl I64Column {
+impl<T: Copy> PrimitiveColumn<T> {
     /// Row `i` (`None` when null or out of range).
-    pub fn value(&self, i: usize) -> Option<i64> {
+    pub fn value(&self, i: usize) -> Option<T> {
         if !is_valid(self.validity.as_deref(), i) {
             return None;
         }
         self.values.get(i).copied()
     }
 }
+
+/// An Arrow `int64` column.
+pub type I64Column = PrimitiveColumn<i64>;
+/// An Arrow `uint64` column.
+pub type U64Column = PrimitiveColumn<u64>;
+/// An Arrow `int32` column.
+pub type I32Column = PrimitiveColumn<i32>;
 
 fn is_valid(validity: Option<&[u8]>, i: usize) -> bool {
     match validity {
@@ -105,6 +123,53 @@ impl EventBatch {
         "tx_id",
         "agent_id",
         "counterparty_id",
+        "amount",
+        "details",
+    ];
+}
+
+/// The events of [`EventBatch`] with their ids as numbers, for a store:
+/// `seq int64, tick int64, day int64, event_type uint8, tx_key uint64?,
+/// agent_index int32?, counterparty_index int32?, amount int64?, details utf8`.
+///
+/// Row for row, `event_type` is the position of the [`EventBatch`] name in
+/// [`super::EventType::ALL`]; `tx_key` is the number [`Names::tx_id`] renders as
+/// the `tx_id`; `agent_index` and `counterparty_index` are the indices
+/// [`Names::agent_id`] renders; every other column is identical.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodedEventBatch {
+    /// Number of rows.
+    pub len: usize,
+    /// Sequence numbers (non-nullable).
+    pub seq: I64Column,
+    /// Ticks (non-nullable).
+    pub tick: I64Column,
+    /// `tick / ticks_per_day` (non-nullable).
+    pub day: I64Column,
+    /// Catalogue codes (non-nullable): `EventType::code`.
+    pub event_type: Vec<u8>,
+    /// Payment keys (the engine's `root << 8 | child`).
+    pub tx_key: U64Column,
+    /// Agent indices (the engine's agent order).
+    pub agent_index: I32Column,
+    /// Counterparty indices.
+    pub counterparty_index: I32Column,
+    /// Amounts in cents.
+    pub amount: I64Column,
+    /// Details JSON objects (non-nullable, `{}` when empty), as in [`EventBatch`].
+    pub details: Utf8Column,
+}
+
+impl CodedEventBatch {
+    /// Column names in schema order.
+    pub const COLUMN_NAMES: [&'static str; 9] = [
+        "seq",
+        "tick",
+        "day",
+        "event_type",
+        "tx_key",
+        "agent_index",
+        "counterparty_index",
         "amount",
         "details",
     ];
@@ -230,22 +295,22 @@ impl Utf8Builder {
     }
 }
 
-/// `int64` column under construction.
-struct I64Builder {
-    values: Vec<i64>,
+/// Fixed-width column under construction.
+struct PrimitiveBuilder<T> {
+    values: Vec<T>,
     validity: Bitmap,
 }
 
-impl I64Builder {
+impl<T: Copy + Default> PrimitiveBuilder<T> {
     fn with_capacity(rows: usize) -> Self {
-        I64Builder {
+        PrimitiveBuilder {
             values: Vec::with_capacity(rows),
             validity: Bitmap::with_capacity(rows),
         }
     }
 
-    fn push(&mut self, v: Option<i64>) {
-        self.values.push(v.unwrap_or(0));
+    fn push(&mut self, v: Option<T>) {
+        self.values.push(v.unwrap_or_default());
         self.validity.push(v.is_some());
     }
 
@@ -254,12 +319,212 @@ impl I64Builder {
         self.validity.truncate(rows);
     }
 
-    fn finish(self) -> I64Column {
+    fn finish(self) -> PrimitiveColumn<T> {
         let (validity, null_count) = self.validity.finish();
-        I64Column {
+        PrimitiveColumn {
             values: self.values,
             validity,
             null_count,
+        }
+    }
+}
+
+/// What rendering a row needs besides the row itself.
+struct RowContext<'a> {
+    strings: &'a Interner,
+    names: &'a dyn Names,
+    ticks_per_day: u32,
+    scratch: String,
+}
+
+/// The columns every shape shares: `seq`, `tick`, `day`, `amount`, `details`.
+struct CommonBuilder {
+    seq: PrimitiveBuilder<i64>,
+    tick: PrimitiveBuilder<i64>,
+    day: PrimitiveBuilder<i64>,
+    amount: PrimitiveBuilder<i64>,
+    details: Utf8Builder,
+}
+
+impl CommonBuilder {
+    fn with_capacity(rows: usize) -> Self {
+        CommonBuilder {
+            seq: PrimitiveBuilder::with_capacity(rows),
+            tick: PrimitiveBuilder::with_capacity(rows),
+            day: PrimitiveBuilder::with_capacity(rows),
+            amount: PrimitiveBuilder::with_capacity(rows),
+            details: Utf8Builder::with_capacity(rows, 64),
+        }
+    }
+
+    fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
+        self.seq
+            .push(Some(i64::try_from(r.seq).unwrap_or(i64::MAX)));
+        self.tick.push(Some(i64::from(r.tick)));
+        self.day.push(Some(i64::from(
+            r.tick.checked_div(cx.ticks_per_day).unwrap_or(0),
+        )));
+        self.amount.push(r.amount);
+        write_details_encoded(
+            &mut self.details.data,
+            details,
+            cx.strings,
+            cx.names,
+            &mut cx.scratch,
+        );
+        self.details.end_row(true)
+    }
+
+    fn truncate_rows(&mut self, rows: usize) {
+        for b in [
+            &mut self.seq,
+            &mut self.tick,
+            &mut self.day,
+            &mut self.amount,
+        ] {
+            b.truncate_rows(rows);
+        }
+        self.details.truncate_rows(rows);
+    }
+}
+
+/// A batch shape under construction: rows are pushed by the shared export loop.
+trait BatchBuilder: Sized {
+    type Batch;
+    fn with_capacity(rows: usize) -> Self;
+    /// Appends one row; `false` (row possibly half written) when a `utf8`
+    /// column would pass Arrow's `i32` offset range.
+    fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool;
+    /// Back to `rows` complete rows.
+    fn truncate_rows(&mut self, rows: usize);
+    fn finish(self, len: usize) -> Self::Batch;
+}
+
+struct TextBuilder {
+    common: CommonBuilder,
+    event_type: Utf8Builder,
+    tx_id: Utf8Builder,
+    agent_id: Utf8Builder,
+    counterparty_id: Utf8Builder,
+}
+
+impl BatchBuilder for TextBuilder {
+    type Batch = EventBatch;
+
+    fn with_capacity(rows: usize) -> Self {
+        TextBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            event_type: Utf8Builder::with_capacity(rows, 16),
+            tx_id: Utf8Builder::with_capacity(rows, 12),
+            agent_id: Utf8Builder::with_capacity(rows, 8),
+            counterparty_id: Utf8Builder::with_capacity(rows, 8),
+        }
+    }
+
+    fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
+        let mut ok = self.event_type.push_str(r.ty.as_str());
+        ok &= match r.tx {
+            Some(t) => {
+                cx.scratch.clear();
+                cx.names.tx_id(t, &mut cx.scratch);
+                self.tx_id.push_str(&cx.scratch)
+            }
+            None => self.tx_id.push_null(),
+        };
+        ok &= match r.agent {
+            Some(a) => self.agent_id.push_str(cx.names.agent_id(a)),
+            None => self.agent_id.push_null(),
+        };
+        ok &= match r.cp {
+            Some(a) => self.counterparty_id.push_str(cx.names.agent_id(a)),
+            None => self.counterparty_id.push_null(),
+        };
+        ok & self.common.push(r, details, cx)
+    }
+
+    fn truncate_rows(&mut self, rows: usize) {
+        self.common.truncate_rows(rows);
+        for b in [
+            &mut self.event_type,
+            &mut self.tx_id,
+            &mut self.agent_id,
+            &mut self.counterparty_id,
+        ] {
+            b.truncate_rows(rows);
+        }
+    }
+
+    fn finish(self, len: usize) -> EventBatch {
+        let c = self.common;
+        EventBatch {
+            len,
+            seq: c.seq.finish(),
+            tick: c.tick.finish(),
+            day: c.day.finish(),
+            event_type: self.event_type.finish(),
+            tx_id: self.tx_id.finish(),
+            agent_id: self.agent_id.finish(),
+            counterparty_id: self.counterparty_id.finish(),
+            amount: c.amount.finish(),
+            details: c.details.finish(),
+        }
+    }
+}
+
+struct CodedBuilder {
+    common: CommonBuilder,
+    event_type: Vec<u8>,
+    tx_key: PrimitiveBuilder<u64>,
+    agent_index: PrimitiveBuilder<i32>,
+    counterparty_index: PrimitiveBuilder<i32>,
+}
+
+impl BatchBuilder for CodedBuilder {
+    type Batch = CodedEventBatch;
+
+    fn with_capacity(rows: usize) -> Self {
+        CodedBuilder {
+            common: CommonBuilder::with_capacity(rows),
+            event_type: Vec::with_capacity(rows),
+            tx_key: PrimitiveBuilder::with_capacity(rows),
+            agent_index: PrimitiveBuilder::with_capacity(rows),
+            counterparty_index: PrimitiveBuilder::with_capacity(rows),
+        }
+    }
+
+    fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
+        self.event_type.push(r.ty.code());
+        self.tx_key.push(r.tx);
+        // Agent indices are positions in the engine's agent list, far below
+        // `i32::MAX`.
+        self.agent_index
+            .push(r.agent.and_then(|a| i32::try_from(a).ok()));
+        self.counterparty_index
+            .push(r.cp.and_then(|a| i32::try_from(a).ok()));
+        self.common.push(r, details, cx)
+    }
+
+    fn truncate_rows(&mut self, rows: usize) {
+        self.common.truncate_rows(rows);
+        self.event_type.truncate(rows);
+        self.tx_key.truncate_rows(rows);
+        self.agent_index.truncate_rows(rows);
+        self.counterparty_index.truncate_rows(rows);
+    }
+
+    fn finish(self, len: usize) -> CodedEventBatch {
+        let c = self.common;
+        CodedEventBatch {
+            len,
+            seq: c.seq.finish(),
+            tick: c.tick.finish(),
+            day: c.day.finish(),
+            event_type: self.event_type,
+            tx_key: self.tx_key.finish(),
+            agent_index: self.agent_index.finish(),
+            counterparty_index: self.counterparty_index.finish(),
+            amount: c.amount.finish(),
+            details: c.details.finish(),
         }
     }
 }
@@ -281,23 +546,40 @@ impl EventLog {
         ticks_per_day: u32,
         names: &dyn Names,
     ) -> Result<EventBatch, EventsReleased> {
+        self.export_with::<TextBuilder>(from_seq, max_rows, ticks_per_day, names)
+    }
+
+    /// The rows of [`EventLog::export`] with their ids as numbers
+    /// ([`CodedEventBatch`]); the same range, paging and limits.
+    pub fn export_coded(
+        &self,
+        from_seq: u64,
+        max_rows: Option<usize>,
+        ticks_per_day: u32,
+        names: &dyn Names,
+    ) -> Result<CodedEventBatch, EventsReleased> {
+        self.export_with::<CodedBuilder>(from_seq, max_rows, ticks_per_day, names)
+    }
+
+    fn export_with<B: BatchBuilder>(
+        &self,
+        from_seq: u64,
+        max_rows: Option<usize>,
+        ticks_per_day: u32,
+        names: &dyn Names,
+    ) -> Result<B::Batch, EventsReleased> {
         let start = self.locate(from_seq)?;
         let available =
             usize::try_from(self.next_seq().saturating_sub(from_seq)).unwrap_or(usize::MAX);
         let n = max_rows.map_or(available, |m| m.min(available));
         let cap = if start.is_some() { n } else { 0 };
-
-        let mut seq = I64Builder::with_capacity(cap);
-        let mut tick = I64Builder::with_capacity(cap);
-        let mut day = I64Builder::with_capacity(cap);
-        let mut amount = I64Builder::with_capacity(cap);
-        let mut event_type = Utf8Builder::with_capacity(cap, 16);
-        let mut tx_id = Utf8Builder::with_capacity(cap, 12);
-        let mut agent_id = Utf8Builder::with_capacity(cap, 8);
-        let mut counterparty_id = Utf8Builder::with_capacity(cap, 8);
-        let mut details = Utf8Builder::with_capacity(cap, 64);
-        let mut scratch = String::new();
-
+        let mut builder = B::with_capacity(cap);
+        let mut cx = RowContext {
+            strings: &self.strings,
+            names,
+            ticks_per_day,
+            scratch: String::new(),
+        };
         let mut rows = 0usize;
         if let Some((mut ci, mut ri)) = start {
             'chunks: while let Some(chunk) = self.chunk(ci) {
@@ -308,50 +590,8 @@ impl EventLog {
                     let Some(r) = chunk.row(ri) else {
                         break 'chunks;
                     };
-                    seq.push(Some(i64::try_from(r.seq).unwrap_or(i64::MAX)));
-                    tick.push(Some(i64::from(r.tick)));
-                    day.push(Some(i64::from(
-                        r.tick.checked_div(ticks_per_day).unwrap_or(0),
-                    )));
-                    amount.push(r.amount);
-                    let mut ok = event_type.push_str(r.ty.as_str());
-                    ok &= match r.tx {
-                        Some(t) => {
-                            scratch.clear();
-                            names.tx_id(t, &mut scratch);
-                            tx_id.push_str(&scratch)
-                        }
-                        None => tx_id.push_null(),
-                    };
-                    ok &= match r.agent {
-                        Some(a) => agent_id.push_str(names.agent_id(a)),
-                        None => agent_id.push_null(),
-                    };
-                    ok &= match r.cp {
-                        Some(a) => counterparty_id.push_str(names.agent_id(a)),
-                        None => counterparty_id.push_null(),
-                    };
-                    write_details_encoded(
-                        &mut details.data,
-                        chunk.details_bytes(ri),
-                        &self.strings,
-                        names,
-                        &mut scratch,
-                    );
-                    ok &= details.end_row(true);
-                    if !ok {
-                        for b in [&mut seq, &mut tick, &mut day, &mut amount] {
-                            b.truncate_rows(rows);
-                        }
-                        for b in [
-                            &mut event_type,
-                            &mut tx_id,
-                            &mut agent_id,
-                            &mut counterparty_id,
-                            &mut details,
-                        ] {
-                            b.truncate_rows(rows);
-                        }
+                    if !builder.push(&r, chunk.details_bytes(ri), &mut cx) {
+                        builder.truncate_rows(rows);
                         break 'chunks;
                     }
                     rows += 1;
@@ -361,19 +601,7 @@ impl EventLog {
                 ri = 0;
             }
         }
-
-        Ok(EventBatch {
-            len: rows,
-            seq: seq.finish(),
-            tick: tick.finish(),
-            day: day.finish(),
-            event_type: event_type.finish(),
-            tx_id: tx_id.finish(),
-            agent_id: agent_id.finish(),
-            counterparty_id: counterparty_id.finish(),
-            amount: amount.finish(),
-            details: details.finish(),
-        })
+        Ok(builder.finish(rows))
     }
 }
 
@@ -416,5 +644,21 @@ mod tests {
         assert_eq!(col.null_count, 1);
         assert_eq!(col.value(0), Some("ab"));
         assert_eq!(col.value(1), None);
+    }
+
+    #[test]
+    fn primitive_builder_truncate() {
+        let mut b = PrimitiveBuilder::<u64>::with_capacity(4);
+        b.push(Some(7));
+        b.push(None);
+        b.push(Some(9));
+        b.truncate_rows(2);
+        let col = b.finish();
+        assert_eq!(col.values, vec![7, 0]);
+        assert_eq!(col.validity, Some(vec![0b01]));
+        assert_eq!(
+            (col.value(0), col.value(1), col.value(2)),
+            (Some(7), None, None)
+        );
     }
 }

@@ -91,9 +91,8 @@ pub fn write_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
+    // ASCII digits: always valid UTF-8.
+    out.push_str(core::str::from_utf8(buf.get(i..).unwrap_or(&[])).unwrap_or(""));
 }
 
 /// Appends an `i64` in decimal (`i64::MIN` included).

@@ -19,7 +19,8 @@
 //!   hash-map iteration order or on the machine.
 //!
 //! Consumers: the bindings call [`EventLog::export`] (Arrow-layout columns for
-//! `events_since`) and [`EventLog::release_before`] (`release_events_before`);
+//! `events_since`) or [`EventLog::export_coded`] (the same rows with ids as
+//! numbers, for the store) and [`EventLog::release_before`] (`release_events_before`);
 //! Rust code reads decoded [`EventView`]s via [`EventLog::get`] and
 //! [`EventLog::iter_from`], or the cheaper [`EventRow`]s.
 //!
@@ -47,6 +48,7 @@
 //! `core/src/events/`.
 
 mod export;
+mod flows;
 mod json;
 mod kinds;
 mod log;
@@ -55,7 +57,10 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-pub use export::{EventBatch, I64Column, Utf8Column};
+pub use export::{
+    CodedEventBatch, EventBatch, I32Column, I64Column, PrimitiveColumn, U64Column, Utf8Column,
+};
+pub use flows::{BalanceMoves, TickCounts};
 pub use json::{
     event_json_line, write_details_owned, write_f64_json, write_i64, write_json_string,
     write_root_tx_id, write_u64, Names,
