@@ -47,7 +47,9 @@ class Section(StrEnum):
 
 def validate_policy_cmd(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Policy documents (JSON) to validate.")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Policy documents (JSON) to validate.")
+    ],
     output_format: Annotated[
         ReportFormat, typer.Option("--format", help="text (one line per problem) or json.")
     ] = ReportFormat.text,

@@ -161,7 +161,10 @@ def scenario_messages(quiet: bool, scenario: Path) -> Iterator[list[str]]:
 
 def run(
     scenario: Annotated[
-        Path, typer.Argument(help="Scenario file: YAML, or JSON when it ends in .json.")
+        Path,
+        typer.Argument(
+            metavar="SCENARIO", help="Scenario file: YAML, or JSON when it ends in .json."
+        ),
     ],
     seed: Annotated[
         int | None,

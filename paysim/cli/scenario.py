@@ -28,7 +28,9 @@ scenario_app = typer.Typer(
 
 @scenario_app.command("validate")
 def validate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML, or JSON for .json).")],
+    scenario: Annotated[
+        Path, typer.Argument(metavar="SCENARIO", help="Scenario file (YAML, or JSON for .json).")
+    ],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
     debug: DebugOption = False,
 ) -> None:
