@@ -18,17 +18,9 @@ import numpy as np
 from paysim.report.axis import OTHERS, BankRank, FloatArray, IntArray, TickAxis, top_banks
 from paysim.report.run_events import CreditLines, LsmGroups, PolicyChange, read_sparse_events
 from paysim.store import Store
+from paysim.store.rows import COST_KEYS
 
-COMPONENTS = (
-    "overdraft",
-    "delay",
-    "collateral",
-    "liquidity",
-    "deadline_penalty",
-    "eod_penalty",
-    "drop_penalty",
-    "split_friction",
-)
+COMPONENTS = COST_KEYS
 """Cost components, in the order of the run summary."""
 
 
