@@ -102,6 +102,7 @@ bench: $(EXT_STAMP)
 	$(PY) benches/loading_bench.py
 	$(PY) benches/plugin_bench.py
 	$(PY) benches/store_bench.py
+	$(PY) benches/optimize_bench.py
 
 schemas: $(EXT_STAMP)
 	$(PY) -m paysim.schemas schemas

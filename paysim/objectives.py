@@ -369,6 +369,32 @@ def overdue(summary: Summary) -> float:
     return _number(_section(summary, "totals"), "overdue")
 
 
+@builtin(
+    "avg_settlement_delay",
+    ObjectiveParam("agent", "agent", required=False, description="one agent (default: all)"),
+    description="Average ticks from arrival to settlement of settled payments (of one agent's "
+    "sent payments, or of all); 0 when none settled.",
+)
+def avg_settlement_delay(summary: Summary, agent: str | None = None) -> float:
+    if agent is None:
+        return _number(_section(summary, "totals"), "avg_settlement_delay")
+    found = _agent(summary, agent)
+    settled = _number(found, "settled_sent")
+    return _number(found, "settlement_delay") / settled if settled > 0 else 0.0
+
+
+@builtin(
+    "liquidity_used",
+    ObjectiveParam("agent", "agent", required=False, description="one agent (default: all)"),
+    description="Peak net debit: the largest end-of-tick value settled out minus value settled "
+    "in, of one agent or summed over all, cents.",
+)
+def liquidity_used(summary: Summary, agent: str | None = None) -> float:
+    if agent is None:
+        return _number(_section(summary, "totals"), "peak_net_debit")
+    return _number(_agent(summary, agent), "peak_net_debit")
+
+
 @hookimpl
 def paysim_register_objectives(register: RegisterObjective) -> None:
     for name, function, params, description, direction in _BUILTINS:

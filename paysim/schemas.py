@@ -13,12 +13,14 @@ from pathlib import Path
 
 from paysim import _core
 from paysim.config import canonical_schema_text
+from paysim.optimize.spec import spec_schema_text
 from paysim.summary_model import run_summary_schema_text
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "policy.schema.json": _core.policy_json_schema,
     "scenario.schema.json": canonical_schema_text,
     "run_summary.schema.json": run_summary_schema_text,
+    "optimize.schema.json": spec_schema_text,
 }
 
 

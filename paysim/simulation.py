@@ -45,6 +45,9 @@ _TOTAL_KEYS = (
     "settlement_rate",
     "value_settlement_rate",
     "total_cost",
+    "settlement_delay",
+    "avg_settlement_delay",
+    "peak_net_debit",
 )
 _COST_KEYS = (
     "overdraft",
@@ -67,6 +70,8 @@ _AGENT_KEYS = (
     "q1",
     "q2",
     "dropped",
+    "settlement_delay",
+    "peak_net_debit",
 )
 RUN_METADATA_KEYS = ("paysim_version", "scenario", "simulation_id", "wall_seconds", "plugins")
 """Keys excluded whenever summaries are compared for identity (INTERFACES.md §1)."""
@@ -488,7 +493,15 @@ def run_many(
     ):
         if ok:
             assert isinstance(value, str)
-            out.append(summary_from_engine(json.loads(value), scenario=source))
+            engine_summary = json.loads(value)
+            wall = engine_summary.get("wall_seconds")
+            out.append(
+                summary_from_engine(
+                    engine_summary,
+                    scenario=source,
+                    wall_seconds=float(wall) if isinstance(wall, int | float) else 0.0,
+                )
+            )
         else:
             error = value if isinstance(value, PaysimError) else SimulationError(str(value))
             out.append(error if run_arrivals is None else run_arrivals.locate(error))

@@ -55,6 +55,15 @@ class Totals(_Closed):
     settlement_rate: Rate = Field(description="settled / arrivals (1.0 with no arrivals).")
     value_settlement_rate: Rate = Field(description="The same by value.")
     total_cost: CostCents = Field(description="Equals costs.total.")
+    settlement_delay: Count = Field(
+        description="Settlement tick minus arrival tick, summed over settled original payments."
+    )
+    avg_settlement_delay: Annotated[float, Field(ge=0.0)] = Field(
+        description="settlement_delay / settled, in ticks (0.0 when nothing settled)."
+    )
+    peak_net_debit: Count = Field(
+        description="The agents' peak_net_debit summed: the liquidity the payments absorbed."
+    )
 
 
 class AgentSummary(_Closed):
@@ -71,6 +80,13 @@ class AgentSummary(_Closed):
     q1: Count = Field(description="Payments and pieces in its internal queue at the end.")
     q2: Count = Field(description="Payments and pieces in the central queue at the end.")
     dropped: Count = Field(description="Original payments of the agent that were dropped.")
+    settlement_delay: Count = Field(
+        description="Settlement delay in ticks summed over its sent original payments that settled."
+    )
+    peak_net_debit: Count = Field(
+        description="Largest end-of-tick value of (value settled out − value settled in) since "
+        "the start of the run, integer cents (0 if it never paid out more than it received)."
+    )
     costs: Costs
 
 

@@ -42,9 +42,25 @@ SUMMARY: dict[str, object] = {
         "settlement_rate": 0.7,
         "value_settlement_rate": 0.65,
         "total_cost": 145,
+        "settlement_delay": 14,
+        "avg_settlement_delay": 2.0,
+        "peak_net_debit": 900,
     },
     "costs": {k: COSTS_A[k] + COSTS_B[k] for k in COSTS_A},
-    "agents": {"BANK_A": {"costs": COSTS_A}, "BANK_B": {"costs": COSTS_B}},
+    "agents": {
+        "BANK_A": {
+            "costs": COSTS_A,
+            "settled_sent": 4,
+            "settlement_delay": 6,
+            "peak_net_debit": 900,
+        },
+        "BANK_B": {
+            "costs": COSTS_B,
+            "settled_sent": 0,
+            "settlement_delay": 0,
+            "peak_net_debit": 0,
+        },
+    },
 }
 
 
@@ -68,6 +84,20 @@ SUMMARY: dict[str, object] = {
         ("unsettled", 2.0, "unsettled"),
         ("dropped", 1.0, "dropped"),
         ("overdue", 3.0, "overdue"),
+        ("avg_settlement_delay", 2.0, "avg_settlement_delay"),
+        # 6 ticks of delay over BANK_A's 4 settled payments; BANK_B settled none: 0
+        (
+            {"metric": "avg_settlement_delay", "agent": "BANK_A"},
+            1.5,
+            "avg_settlement_delay[agent=BANK_A]",
+        ),
+        (
+            {"metric": "avg_settlement_delay", "agent": "BANK_B"},
+            0.0,
+            "avg_settlement_delay[agent=BANK_B]",
+        ),
+        ("liquidity_used", 900.0, "liquidity_used"),
+        ({"metric": "liquidity_used", "agent": "BANK_B"}, 0.0, "liquidity_used[agent=BANK_B]"),
     ],
 )
 def test_builtin_objectives_by_hand(spec: object, value: float, label: str) -> None:

@@ -42,6 +42,9 @@ TOTAL_KEYS = [
     "settlement_rate",
     "value_settlement_rate",
     "total_cost",
+    "settlement_delay",
+    "avg_settlement_delay",
+    "peak_net_debit",
 ]
 COST_KEYS = [
     "overdraft",
@@ -64,6 +67,8 @@ AGENT_KEYS = [
     "q1",
     "q2",
     "dropped",
+    "settlement_delay",
+    "peak_net_debit",
     "costs",
 ]
 
@@ -229,6 +234,8 @@ def test_run_many_equals_sequential_runs() -> None:
         sim.run()
         assert isinstance(got, dict)
         assert _comparable(got) == _comparable(sim.summary())
+        # Each run_many summary carries that run's own engine time.
+        assert isinstance(got["wall_seconds"], float) and got["wall_seconds"] > 0
 
 
 def test_run_many_overrides_and_failures_stay_in_their_slot() -> None:

@@ -102,9 +102,9 @@ def test_replay_of_a_resumed_run(tmp_path: Path) -> None:
 
 
 def test_replay_of_an_interrupted_run_stops_at_its_last_complete_day(tmp_path: Path) -> None:
-    db = tmp_path / "v1.duckdb"
-    db.write_bytes((FIXTURES / "schema_v1.duckdb").read_bytes())
-    runs = json.loads((FIXTURES / "schema_v1.json").read_text(encoding="utf-8"))["runs"]
+    db = tmp_path / "v2.duckdb"
+    db.write_bytes((FIXTURES / "schema_v2.duckdb").read_bytes())
+    runs = json.loads((FIXTURES / "schema_v2.json").read_text(encoding="utf-8"))["runs"]
     stale = next(r for r in runs if r["stored_status"] == "running")
     result = invoke("replay", stale["simulation_id"], "--db", db, "-f", "events")
     assert result.exit_code == 0

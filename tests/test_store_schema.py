@@ -135,36 +135,37 @@ def test_fixture_database_migrates_and_keeps_its_runs(fixture: Path, tmp_path: P
 
 
 def test_migration_adds_tables_and_columns_and_keeps_rows(tmp_path: Path) -> None:
-    """What the optimiser's migration (studies, trials, trial_runs) will do, on the v1 fixture."""
+    """A later migration (a new column, a new table, a backfill) on the v1 fixture: the
+    mechanism the optimiser's tables (version 2) used, one version further."""
 
     class SimulationV2(SimulationRow):
-        study_id: str | None = col("Study of the run.", since=2, default=None)
+        run_label: str | None = col("A label.", since=3, default=None)
 
-    class StudyRow(Table):
-        table = "studies"
-        key = ("study_id",)
-        since = 2
-        study_id: str = col("Study id.")
+    class ReportRow(Table):
+        table = "reports"
+        key = ("report_id",)
+        since = 3
+        report_id: str = col("Report id.")
         name: str = col("Name.")
 
-    tables = tuple(SimulationV2 if t is SimulationRow else t for t in TABLES) + (StudyRow,)
-    v2 = (*MIGRATIONS, Migration(2, "studies", ("UPDATE simulations SET study_id = 'none'",)))
+    tables = tuple(SimulationV2 if t is SimulationRow else t for t in TABLES) + (ReportRow,)
+    v3 = (*MIGRATIONS, Migration(3, "reports", ("UPDATE simulations SET run_label = 'none'",)))
     db = tmp_path / "v1.duckdb"
     shutil.copy(FIXTURES / "schema_v1.duckdb", db)
     con = duckdb.connect(str(db))
     try:
         runs = con.execute("SELECT simulation_id FROM simulations ORDER BY 1").fetchall()
-        assert [m.version for m in migrate(con, migrations=v2, tables=tables)] == [2]
-        assert migrate(con, migrations=v2, tables=tables) == []  # idempotent
+        assert [m.version for m in migrate(con, migrations=v3, tables=tables)] == [2, 3]
+        assert migrate(con, migrations=v3, tables=tables) == []  # idempotent
         assert con.execute("SELECT simulation_id FROM simulations ORDER BY 1").fetchall() == runs
-        assert con.execute("SELECT DISTINCT study_id FROM simulations").fetchall() == [("none",)]
-        assert con.execute("SELECT count(*) FROM studies").fetchall() == [(0,)]
-        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(2,)]
+        assert con.execute("SELECT DISTINCT run_label FROM simulations").fetchall() == [("none",)]
+        assert con.execute("SELECT count(*) FROM reports").fetchall() == [(0,)]
+        assert con.execute("SELECT max(version) FROM schema_version").fetchall() == [(3,)]
     finally:
         con.close()
-    # This paysim (schema 1) refuses that file and names the paysim that wrote it.
+    # This paysim (schema 2) refuses that file and names the paysim that wrote it.
     before = digest(db)
-    with pytest.raises(StoreError, match=r"schema version 2, written by paysim 0\.1\.0"):
+    with pytest.raises(StoreError, match=r"schema version 3, written by paysim 0\.1\.0"):
         paysim.store.open(db, write=True)
     assert digest(db) == before
 
@@ -184,7 +185,7 @@ def test_newer_schema_is_refused_naming_the_paysim_that_reads_it(tmp_path: Path)
         result = invoke(*args, "--db", db)
         assert result.exit_code == 1, result.stderr
         assert "schema version 99, written by paysim 9.9.0" in result.stderr
-        assert "reads schema versions up to 1" in result.stderr
+        assert f"reads schema versions up to {SCHEMA_VERSION}" in result.stderr
         assert "Traceback" not in result.stderr
     assert digest(db) == before
 
@@ -246,8 +247,8 @@ def test_a_foreign_duckdb_database_is_refused(tmp_path: Path) -> None:
 
 def test_damaged_blocks_are_a_store_error_when_read(tmp_path: Path) -> None:
     db = tmp_path / "damaged.duckdb"
-    data = bytearray((FIXTURES / "schema_v1.duckdb").read_bytes())
-    with paysim.store.open(FIXTURES / "schema_v1.duckdb") as store:
+    data = bytearray((VERSIONED[-1]).read_bytes())
+    with paysim.store.open(VERSIONED[-1]) as store:
         sid = store.simulations()["simulation_id"][1].as_py()
     middle = len(data) // 2
     data[middle : middle + 4096] = bytes(b ^ 0xFF for b in data[middle : middle + 4096])

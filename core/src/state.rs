@@ -233,6 +233,14 @@ pub struct Agent {
     pub received: u64,
     pub dropped: u64,
     pub min_balance: i64,
+    /// Settlement delay (settlement tick − arrival tick) summed over its sent original
+    /// payments that settled.
+    pub settlement_delay: u64,
+    /// Value settled out minus value settled in, cumulative over the run.
+    pub net_out: i64,
+    /// The largest end-of-tick `net_out` (0 at the start): the liquidity the bank's payments
+    /// absorbed at their peak.
+    pub peak_net_debit: i64,
     pub costs: CostLedger,
     /// Index into the engine's policy table.
     pub policy: u32,

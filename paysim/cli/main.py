@@ -34,6 +34,7 @@ import typer
 
 from paysim.cli import checkpoint, plugins, policy_cmds, replay, store_cmds, version_text
 from paysim.cli.errors import DebugOption, PaysimGroup
+from paysim.cli.optimize import optimize_app
 from paysim.cli.run import run
 from paysim.cli.scenario import scenario_app
 from paysim.cli.serve import serve
@@ -78,6 +79,7 @@ replay.register(app)
 checkpoint.register(app)
 store_cmds.register(app)
 app.command("serve")(serve)
+app.add_typer(optimize_app, name="optimize")
 plugins.register(app)  # last: plugin commands cannot replace the built-in ones
 
 

@@ -39,6 +39,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "first schema: simulations, agents, events, daily_metrics, daily_agent_metrics, "
         "tick_metrics, agent_tick_metrics, payments, checkpoints",
     ),
+    Migration(2, "optimisation studies: studies, trials, trial_runs"),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 """The schema version this paysim writes and reads."""

@@ -285,6 +285,75 @@ class CheckpointRow(Table):
     data: bytes = col("The checkpoint bytes.")
 
 
+class StudyRow(Table):
+    table = "studies"
+    key = ("study_id",)
+    since = 2
+    doc = (
+        "One row per `paysim optimize` run: the spec, where its Optuna study lives, and its "
+        "result (the content of result.json)."
+    )
+
+    study_id: str = col("UUIDv7 of this optimisation run; sorts by creation time.", since=2)
+    study_name: str = col("The Optuna study's name in its storage.", since=2)
+    storage: str = col("The Optuna storage (a journal file or a URL, password masked).", since=2)
+    mode: str = col("`joint`, `best_response` or `both`.", since=2)
+    status: str = col("`completed` or `interrupted`.", since=2)
+    spec_file: str = col("The spec file as given.", since=2)
+    spec: Json = col("The validated spec.", since=2)
+    scenario: str = col("The scenario file.", since=2)
+    seeds: Json = col("The seeds every candidate runs on (common random numbers).", since=2)
+    objectives: Json = col("Objectives: label, direction, aggregate (and alpha).", since=2)
+    created_at: datetime = col("When the rows were written (UTC).", since=2)
+    wall_seconds: float = col("Wall time of the optimisation.", since=2)
+    result: Json = col("The result: best trial or Pareto front, equilibrium, timings.", since=2)
+
+
+class TrialRow(Table):
+    table = "trials"
+    key = ("study_id", "study", "number")
+    since = 2
+    doc = (
+        "One row per Optuna trial: the joint study's, and every best-response step's (each "
+        "step is a study of its own, `<study_name>.br.r<round>.<agent>`)."
+    )
+
+    study_id: str = col("The optimisation run (`studies.study_id`).", since=2)
+    study: str = col("The Optuna study the trial belongs to.", since=2)
+    phase: str = col("`joint` or `best_response`.", since=2)
+    number: Int32 = col("Trial number within its study.", since=2)
+    state: str = col("`complete`, `pruned`, `fail`, `running` or `waiting`.", since=2)
+    objective_values: Json | None = col("Objective values (aggregated over seeds).", since=2)
+    params: Json = col("The trial's parameters (dimension name → value).", since=2)
+    constraints: Json | None = col("Constraint values (≤ 0 feasible).", since=2)
+    feasible: bool | None = col("Whether every constraint holds.", since=2)
+    engine_seconds: float | None = col("Engine time of its runs, summed.", since=2)
+    trial_seconds: float | None = col("Wall time of the trial.", since=2)
+    started_at: datetime | None = col("When the trial started (UTC).", since=2)
+    completed_at: datetime | None = col("When it finished (UTC).", since=2)
+
+
+class TrialRunRow(Table):
+    table = "trial_runs"
+    key = ("study_id", "study", "number", "seed_index")
+    primary_key = False
+    since = 2
+    doc = "One row per seed a trial ran: its objective values and summary numbers."
+
+    study_id: str = col("The optimisation run (`studies.study_id`).", since=2)
+    study: str = col("The Optuna study.", since=2)
+    number: Int32 = col("Trial number within its study.", since=2)
+    seed_index: Int32 = col("Index of the seed in the study's seed list.", since=2)
+    seed: UBigInt = col("The seed.", since=2)
+    objective_values: Json = col("Objective values of this run.", since=2)
+    total_cost: int | None = col("Total cost of the run, cents.", since=2)
+    settlement_rate: float | None = col("Settled / arrived payments.", since=2)
+    avg_settlement_delay: float | None = col("Average settlement delay, ticks.", since=2)
+    peak_net_debit: int | None = col("Peak net debits summed over agents, cents.", since=2)
+    unsettled: int | None = col("Payments unsettled at the end.", since=2)
+    engine_seconds: float | None = col("Engine time of the run.", since=2)
+
+
 TABLES: tuple[type[Table], ...] = (
     SchemaVersionRow,
     SimulationRow,
@@ -296,6 +365,9 @@ TABLES: tuple[type[Table], ...] = (
     AgentTickMetricsRow,
     PaymentRow,
     CheckpointRow,
+    StudyRow,
+    TrialRow,
+    TrialRunRow,
 )
 """Every table, in creation order."""
 

@@ -10,7 +10,7 @@ use crate::error::{EngineError, EngineResult};
 use crate::events::EventLog;
 
 /// Bumped whenever `State`'s serialized shape changes.
-pub const CHECKPOINT_FORMAT: u16 = 1;
+pub const CHECKPOINT_FORMAT: u16 = 2;
 
 impl Engine {
     /// The complete state between ticks, as bytes.

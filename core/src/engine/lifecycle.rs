@@ -141,6 +141,9 @@ impl State {
                 received: 0,
                 dropped: 0,
                 min_balance: a.opening_balance,
+                settlement_delay: 0,
+                net_out: 0,
+                peak_net_debit: 0,
                 costs: CostLedger::new(),
                 policy: i as u32,
             });

@@ -16,8 +16,10 @@ pub struct RunSpec {
     pub arrivals: Vec<super::InjectRecord>,
 }
 
-/// Runs one config to the end, discarding events as it goes; returns the engine summary.
+/// Runs one config to the end, discarding events as it goes; returns the engine summary with
+/// `wall_seconds`, the time this run took from building the engine to its summary.
 pub fn run_to_summary(spec: &RunSpec) -> EngineResult<serde_json::Value> {
+    let start = std::time::Instant::now();
     let mut e = Engine::new(&spec.config_json)?;
     if !spec.arrivals.is_empty() {
         e.inject_arrivals(&spec.arrivals)?;
@@ -27,7 +29,14 @@ pub fn run_to_summary(spec: &RunSpec) -> EngineResult<serde_json::Value> {
         let next = e.events().next_seq();
         e.release_events_before(next);
     }
-    Ok(e.summary())
+    let mut summary = e.summary();
+    if let Some(map) = summary.as_object_mut() {
+        map.insert(
+            "wall_seconds".into(),
+            serde_json::json!(start.elapsed().as_secs_f64()),
+        );
+    }
+    Ok(summary)
 }
 
 /// Runs every config on up to `threads` threads (default: the available cores). A failing run

@@ -64,6 +64,8 @@ pub struct Metrics {
     pub lsm_settled: u64,
     pub entry_offsets: u64,
     pub peak_overdraft: i64,
+    /// Settlement delay in ticks summed over settled original payments.
+    pub settlement_delay: u64,
 }
 
 /// Q1 ordering key: `(rank, deadline, enqueue seq)`; under FIFO rank and deadline are 0.

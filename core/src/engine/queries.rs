@@ -218,12 +218,14 @@ impl Engine {
         let unsettled = m.arrivals - m.settled - m.dropped;
         let rate = |n: f64, d: f64| if d > 0.0 { n / d } else { 1.0 };
         let mut total_costs = [0i64; crate::costs::NUM_SLOTS];
+        let mut peak_net_debit = 0i64;
         let mut agents = Map::new();
         for (i, a) in self.st.agents.iter().enumerate() {
             let c = a.costs.cumulative();
             for k in 0..crate::costs::NUM_SLOTS {
                 total_costs[k] = total_costs[k].saturating_add(c[k]);
             }
+            peak_net_debit = peak_net_debit.saturating_add(a.peak_net_debit);
             agents.insert(
                 self.setup.ids[i].clone(),
                 json!({
@@ -236,6 +238,8 @@ impl Engine {
                     "q1": a.q1_count,
                     "q2": a.q2_count,
                     "dropped": a.dropped,
+                    "settlement_delay": a.settlement_delay,
+                    "peak_net_debit": a.peak_net_debit,
                     "costs": costs_json(c),
                 }),
             );
@@ -256,6 +260,13 @@ impl Engine {
                 "settlement_rate": rate(m.settled as f64, m.arrivals as f64),
                 "value_settlement_rate": rate(m.settled_value as f64, m.arrivals_value as f64),
                 "total_cost": total_costs[TOTAL_INDEX],
+                "settlement_delay": m.settlement_delay,
+                "avg_settlement_delay": if m.settled > 0 {
+                    m.settlement_delay as f64 / m.settled as f64
+                } else {
+                    0.0
+                },
+                "peak_net_debit": peak_net_debit,
             },
             "costs": costs_json(&total_costs),
             "agents": Value::Object(agents),

@@ -128,7 +128,7 @@ impl Engine {
         let Some(p) = self.st.payments.get(slot) else {
             return;
         };
-        let (key, s, r, x, class, status, deadline, parent, queued_at) = (
+        let (key, s, r, x, class, status, deadline, parent, queued_at, arrival) = (
             p.key,
             p.sender,
             p.receiver,
@@ -138,6 +138,7 @@ impl Engine {
             p.deadline,
             p.parent,
             p.queued_at,
+            p.arrival,
         );
         self.note_settled(s, r, x);
         let deferred = self.setup.cfg.settlement.deferred_crediting;
@@ -228,7 +229,7 @@ impl Engine {
         }
         match parent {
             None => {
-                self.count_original_settled(s, r, x);
+                self.count_original_settled(s, r, x, arrival);
                 self.retire(slot);
             }
             Some(ps) => {
@@ -242,15 +243,25 @@ impl Engine {
     pub(super) fn note_settled(&mut self, s: u32, r: u32, x: i64) {
         let d = &mut self.st.day_settled[s as usize];
         *d = d.saturating_add(x);
+        let out = &mut self.st.agents[s as usize].net_out;
+        *out = out.saturating_add(x);
+        let inc = &mut self.st.agents[r as usize].net_out;
+        *inc = inc.saturating_sub(x);
         let e = self.st.received_today.entry((r, s)).or_insert(0);
         *e = e.saturating_add(x);
     }
 
-    fn count_original_settled(&mut self, s: u32, r: u32, amount: i64) {
+    /// Counts an original payment (or split family) that arrived at tick `arrival` and
+    /// settled now, with its settlement delay in ticks.
+    fn count_original_settled(&mut self, s: u32, r: u32, amount: i64, arrival: u32) {
+        let delay = u64::from(self.st.tick.saturating_sub(arrival));
         let m = &mut self.st.metrics;
         m.settled += 1;
         m.settled_value = m.settled_value.saturating_add(amount);
-        self.st.agents[s as usize].settled_sent += 1;
+        m.settlement_delay = m.settlement_delay.saturating_add(delay);
+        let a = &mut self.st.agents[s as usize];
+        a.settled_sent += 1;
+        a.settlement_delay = a.settlement_delay.saturating_add(delay);
         self.st.agents[r as usize].received += 1;
         self.tick_settled += 1;
     }
@@ -267,13 +278,14 @@ impl Engine {
         if p.live_children > 0 {
             return;
         }
-        let (key, s, r, amount, n, any_dropped) = (
+        let (key, s, r, amount, n, any_dropped, arrival) = (
             p.key,
             p.sender,
             p.receiver,
             p.amount,
             p.num_children,
             p.child_dropped,
+            p.arrival,
         );
         if any_dropped {
             p.status = Status::Dropped { tick: t };
@@ -289,7 +301,7 @@ impl Engine {
                 Some(amount),
                 &[(Key::NumChildren, Val::U64(u64::from(n)))],
             );
-            self.count_original_settled(s, r, amount);
+            self.count_original_settled(s, r, amount, arrival);
         }
         self.retire(parent);
     }

@@ -64,6 +64,7 @@ impl Engine {
         let (mut q1, mut q2) = (0u64, 0u64);
         for a in self.st.agents.iter_mut() {
             a.min_balance = a.min_balance.min(a.balance);
+            a.peak_net_debit = a.peak_net_debit.max(a.net_out);
             q1 += u64::from(a.q1_count);
             q2 += u64::from(a.q2_count);
             let used = crate::liquidity::credit_used(a.balance);
