@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import optuna
 
 DEFAULT_CONNECT_TIMEOUT = 10
+_CREATE_ATTEMPTS = 5
 _URL_FORMS = (
     "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or sqlite:///FILE.db, or a journal file path)"
 )
@@ -209,15 +211,23 @@ def open_rdb(
     timeout = connect_timeout(url)
     if timeout is not None and url.startswith(("postgresql", "postgres")):
         engine_kwargs["connect_args"] = {"connect_timeout": timeout}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                driver_url(url),
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period,
-                heartbeat_stale_trial_callback=stale_trial_callback,
-            )
-    except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:
-        raise describe(url, exc) from None
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    driver_url(url),
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                    heartbeat_stale_trial_callback=stale_trial_callback,
+                )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as exc:
+            # Processes that open a new database at once race to create Optuna's tables (one
+            # of them wins; the others see its tables on the next attempt).
+            if attempt + 1 == _CREATE_ATTEMPTS:
+                raise describe(url, exc) from None
+            time.sleep(0.2 * (attempt + 1))
+        except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:
+            raise describe(url, exc) from None
+    raise AssertionError("unreachable")
