@@ -194,6 +194,16 @@ def record_study_attrs(study: optuna.Study, plan: Plan, study_id: str | None) ->
 # -- one budget -----------------------------------------------------------------------------------
 
 
+def rdb_of(study: optuna.Study) -> optuna.storages.RDBStorage | None:
+    """The study's RDB storage (Optuna wraps it in a cache: ``study._storage._backend``), or
+    ``None`` for other storages."""
+    import optuna
+
+    storage: object = study._storage
+    storage = getattr(storage, "_backend", storage)
+    return storage if isinstance(storage, optuna.storages.RDBStorage) else None
+
+
 def _lock_key(name: str) -> int:
     digest = hashlib.sha256(f"paysim-study:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -202,11 +212,10 @@ def _lock_key(name: str) -> int:
 @contextlib.contextmanager
 def study_lock(study: optuna.Study) -> Iterator[None]:
     """A PostgreSQL advisory lock for the study (other storages: none)."""
-    import optuna
     import sqlalchemy
 
-    storage = study._storage
-    if not isinstance(storage, optuna.storages.RDBStorage):
+    storage = rdb_of(study)
+    if storage is None:
         yield
         return
     engine = storage.engine
@@ -258,8 +267,8 @@ def fail_orphans(study: optuna.Study, grace: float) -> int:
     import optuna
     from optuna.trial import TrialState
 
-    storage = study._storage
-    if not isinstance(storage, optuna.storages.RDBStorage) or not storage.heartbeat_interval:
+    storage = rdb_of(study)
+    if storage is None or not storage.heartbeat_interval:
         return 0
     import sqlalchemy
     from optuna.storages._rdb import models  # Optuna's table models: heartbeats have no API
@@ -318,8 +327,8 @@ class Budget:
             if decision != "go":
                 return decision
             trial = ask(self.study)
-            storage = self.study._storage
-            if isinstance(storage, optuna.storages.RDBStorage) and storage.heartbeat_interval:
+            storage = rdb_of(self.study)
+            if storage is not None and storage.heartbeat_interval:
                 storage.record_heartbeat(trial._trial_id)
         trial.set_user_attr(WORKER_ATTR, worker_name())
         return trial

@@ -35,10 +35,10 @@ class _Seen:
 
 def _heartbeats(study: optuna.Study) -> tuple[dict[int, float], dt.datetime | None]:
     """Seconds since the last heartbeat of each running trial (database storages only)."""
-    import optuna
+    from paysim.optimize.distributed import rdb_of
 
-    storage = study._storage
-    if not isinstance(storage, optuna.storages.RDBStorage):
+    storage = rdb_of(study)
+    if storage is None:
         return {}, None
     import sqlalchemy
     from optuna.storages._rdb import models  # Optuna's table models: heartbeats have no API
