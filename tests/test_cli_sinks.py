@@ -297,3 +297,40 @@ def test_progress_bar_appears_only_after_the_delay(monkeypatch: pytest.MonkeyPat
         update(10, 10)  # already done: no bar for finished work
         update(5, 10)
         update(10, 10)
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "target2_features.yaml", "lsm_designs.yaml"])
+def test_verbose_plain_text_path_matches_what_rich_prints(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For a file or pipe the verbose sink writes its lines directly instead of through rich;
+    the bytes must be the ones rich would print there (same rules, no styles, no wrapping)."""
+    import io
+
+    from rich.console import Console
+    from rich.rule import Rule
+    from rich.text import Text
+
+    sim = paysim.Simulation(str(SCENARIOS / name))
+    sim.run()
+    batch = sim.events(0)
+    plain = io.StringIO()
+    monkeypatch.setattr("sys.stdout", plain)
+    sink = ConsoleSink(mode="verbose")
+    sink._tick = None
+    sink.write_events(batch)
+
+    rich_out = io.StringIO()
+    console = Console(file=rich_out, width=120, highlight=False)
+    tick = None
+    for row in batch.to_pylist():
+        line = describe(row)
+        if line is None:
+            continue
+        if row["tick"] != tick:
+            tick = row["tick"]
+            console.print(Rule(f"tick {row['tick']} · day {row['day']}", align="left"))
+        console.print(Text("  " + line.text, style=line.style), soft_wrap=True)
+    expected = rich_out.getvalue()
+    assert expected.count("\n") > 50
+    assert plain.getvalue() == expected

@@ -7,8 +7,9 @@ the same storage, sharing one trial budget. ``mode: best_response`` runs the dyn
 :mod:`paysim.optimize.equilibrium`; ``mode: both`` runs both and reports the price of anarchy
 (the planner objective at the equilibrium divided by the planner's optimum).
 
-A worker that is interrupted (Ctrl-C) fails its running trial and stops; finished trials stay in
-the storage and the outputs are written from them, marked ``interrupted``.
+A worker that is interrupted (Ctrl-C) finishes its running trial and stops (a second Ctrl-C stops
+at once, failing that trial; :mod:`paysim.optimize.interrupt`); finished trials stay in the
+storage and the outputs are written from them, marked ``interrupted``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paysim.optimize.evaluate import Evaluator
+from paysim.optimize.interrupt import graceful_interrupt
 from paysim.optimize.plan import Plan
 from paysim.optimize.space import Assignment, agent_grid
 from paysim.optimize.study import (
@@ -169,10 +171,15 @@ def worker_loop(
         shuffle_seed=plan.spec.seed or 0,
         fixed={},
     )
-    while (deadline is None or time.monotonic() < deadline) and budget():
-        runner.run_trial()
-        if on_trial is not None:
-            on_trial()
+    with graceful_interrupt() as stop:
+        while (deadline is None or time.monotonic() < deadline) and not stop.is_set():
+            if not budget():
+                break
+            runner.run_trial()
+            if on_trial is not None:
+                on_trial()
+    if stop.is_set():
+        raise KeyboardInterrupt
 
 
 def _worker_process(

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.rule import Rule
 from rich.text import Text
 
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 
 MODES = ("summary", "verbose", "json")
 _PIPE_WIDTH = 120
+
+
+def _plain_rule(title: str) -> str:
+    """A left-aligned rich ``Rule`` with ``title`` at the pipe width, as plain text."""
+    from rich.cells import cell_len
+
+    return f"{title} " + "─" * max(0, _PIPE_WIDTH - cell_len(title) - 1)
 
 
 class ConsoleSink:
@@ -85,6 +93,9 @@ class ConsoleSink:
         if self.mode != "verbose":
             return
         console = self._out()
+        if not console.is_terminal:
+            self._write_plain(batch)
+            return
         for row in batch.to_pylist():
             line = describe(row)
             if line is None:
@@ -93,6 +104,23 @@ class ConsoleSink:
                 self._tick = row["tick"]
                 console.print(Rule(f"tick {row['tick']} · day {row['day']}", align="left"))
             console.print(Text("  " + line.text, style=line.style), soft_wrap=True)
+
+    def _write_plain(self, batch: pa.RecordBatch) -> None:
+        """The verbose lines of a batch for a file or pipe: exactly what rich prints there (no
+        styles, no wrapping, rules at the fixed width), written at once — rich's per-line
+        rendering cost about 70 µs a line, most of a large run's time."""
+        lines: list[str] = []
+        for row in batch.to_pylist():
+            line = describe(row)
+            if line is None:
+                continue
+            if row["tick"] != self._tick:
+                self._tick = row["tick"]
+                lines.append(_plain_rule(f"tick {row['tick']} · day {row['day']}"))
+            lines.append("  " + strip_control_codes(line.text))
+        if lines:
+            out = self._file()
+            out.write("\n".join(lines) + "\n")
 
     def end_of_day(self, day: int, day_summary: Mapping[str, object]) -> None:
         if self.mode == "verbose":
