@@ -15,8 +15,9 @@ The study storage is the only thing the processes share. Each process (``paysim 
   process that looks fails it and Optuna's ``RetryHeartbeatStaleTrialCallback`` queues its
   parameters again (``max_retry`` times), so a killed worker loses no trial. A trial whose
   worker died before its first heartbeat is treated the same way once it is older than the
-  grace period (:func:`fail_orphans`). A worker stopped with Ctrl-C queues its trial again
-  itself;
+  grace period (:func:`fail_orphans`). A worker's first Ctrl-C lets it finish its running
+  trial and stop (:mod:`paysim.optimize.interrupt`); a second one stops it at once, and it fails
+  and queues that trial again itself;
 * **one search space** — the study records a fingerprint of the spec that created it
   (:func:`fingerprint`): scenario, searched policies, dimensions, objectives, constraints,
   seeds, sampler and pruner. A process whose spec differs is refused, naming what differs
@@ -417,6 +418,7 @@ def work(
     import optuna
 
     from paysim.optimize.evaluate import Evaluator
+    from paysim.optimize.interrupt import graceful_interrupt
     from paysim.optimize.runner import seed_batch
     from paysim.optimize.study import TrialRunner
 
@@ -436,32 +438,35 @@ def work(
     budget = Budget(study, plan.trials, grace_seconds(plan))
     stats = WorkerStats(worker_name())
     shard = Shard(shard_path(plan), study_id_of(study), plan.study_name)
-    try:
-        while deadline is None or time.monotonic() < deadline:
-            step = budget.next()
-            if step == "done":
-                break
-            if step == "wait":
-                time.sleep(WAIT_SECONDS)
-                continue
-            assert not isinstance(step, str)
-            number = step.number
-            try:
-                outcome = runner.run_trial(step)
-            except KeyboardInterrupt:
-                _requeue(study, number)
-                raise
-            frozen = study._storage.get_trial(step._trial_id)
-            shard.write(frozen)
-            stats.trials.append(outcome.number)
-            if outcome.pruned:
-                stats.pruned += 1
-            elif frozen.state == optuna.trial.TrialState.COMPLETE:
-                stats.complete += 1
-            if on_trial is not None:
-                on_trial()
-    finally:
-        shard.close()
+    with graceful_interrupt() as stop:
+        try:
+            while (deadline is None or time.monotonic() < deadline) and not stop.is_set():
+                step = budget.next()
+                if step == "done":
+                    break
+                if step == "wait":
+                    time.sleep(WAIT_SECONDS)
+                    continue
+                assert not isinstance(step, str)
+                number = step.number
+                try:
+                    outcome = runner.run_trial(step)
+                except KeyboardInterrupt:
+                    _requeue(study, number)
+                    raise
+                frozen = study._storage.get_trial(step._trial_id)
+                shard.write(frozen)
+                stats.trials.append(outcome.number)
+                if outcome.pruned:
+                    stats.pruned += 1
+                elif frozen.state == optuna.trial.TrialState.COMPLETE:
+                    stats.complete += 1
+                if on_trial is not None:
+                    on_trial()
+        finally:
+            shard.close()
+    if stop.is_set():
+        raise KeyboardInterrupt
     stats.shard = shard.path if shard.trials else None
     return stats
 
@@ -496,7 +501,7 @@ def join(plan: Plan) -> optuna.Study:
             file=plan.file,
         )
     # A seeded sampler gets a seed of its own in each process, or two workers would propose the
-    # same candidates.
+    # same candidates (grid and QMC share one: runner.SHARED_SEED_SAMPLERS).
     study = create_study(plan, storage, load=True, worker=1 + zlib.crc32(worker_name().encode()))
     check_compatible(study, plan)
     budget = study.user_attrs.get(TRIALS_ATTR)

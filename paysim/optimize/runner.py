@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,11 @@ def _grid_space(plan: Plan) -> dict[str, list[float | str]] | None:
     return out
 
 
+SHARED_SEED_SAMPLERS = ("grid", "qmc")
+"""Samplers whose processes share one seed (others get one each, or they would propose the same
+candidates)."""
+
+
 def create_study(
     plan: Plan,
     storage: optuna.storages.BaseStorage,
@@ -123,6 +129,12 @@ def create_study(
     from paysim.optimize.distributed import record_study_attrs
 
     seed = None if plan.spec.seed is None else plan.spec.seed + worker
+    if plan.spec.sampler in SHARED_SEED_SAMPLERS:
+        # These samplers coordinate processes through the storage (the grid point's index, the
+        # QMC sample's index): every process must draw from the same shuffled grid or sequence.
+        seed = (
+            plan.spec.seed if plan.spec.seed is not None else zlib.crc32(plan.study_name.encode())
+        )
     sampler = make_sampler(plan.spec.sampler, plan.spec.sampler_options, seed, _grid_space(plan))
     pruner = make_pruner(plan.pruner, plan.spec.pruner_options)
     directions = [o.direction for o in plan.objectives]

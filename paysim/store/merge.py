@@ -13,7 +13,7 @@ creates (or migrates) like any writer:
   different values). Nothing is written then, and the error names the table, the key, both files
   and the first differing column. One exception is not a conflict: a run that one file still
   shows ``running`` (its process was killed) and another shows ``interrupted`` (the next writer
-  of that file recorded it) is the same run;
+  of that file recorded it) is the same run, in whichever order the two files come;
 * **all or nothing**: every shard is merged in one transaction of the target;
 * a shard of an older schema version is read as it is (the columns it lacks take their
   defaults); a newer one is refused. Shards are opened read-only: a shard whose process is still
@@ -149,7 +149,10 @@ def _conflict(
     differs = _differs(columns, key)
     if model is SimulationRow:
         rest = [c for c in columns if c not in _STALE]
-        stale = "s.status = 'running' AND m.status = 'interrupted'"
+        stale = (
+            "(s.status = 'running' AND m.status = 'interrupted')"
+            " OR (s.status = 'interrupted' AND m.status = 'running')"
+        )
         differs = f"CASE WHEN {stale} THEN ({_differs(rest, key)}) ELSE ({differs}) END"
     columns_out = ", ".join(f"s.{c} IS DISTINCT FROM m.{c} AS d_{i}" for i, c in enumerate(columns))
     found = con.execute(
