@@ -94,7 +94,7 @@ lint-python: $(EXT_STAMP)
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest paysim._core
 
-bench: $(EXT_STAMP)
+bench: $(EXT_STAMP) postgres-bins
 	cargo run --release --quiet -p paysim-benches --bin engine_bench
 	cargo run --release --quiet -p paysim-benches --bin lsm_bench
 	$(PY) benches/python_bench.py
@@ -103,6 +103,7 @@ bench: $(EXT_STAMP)
 	$(PY) benches/plugin_bench.py
 	$(PY) benches/store_bench.py
 	$(PY) benches/optimize_bench.py
+	$(PY) benches/distributed_bench.py
 
 schemas: $(EXT_STAMP)
 	$(PY) -m paysim.schemas schemas

@@ -2,7 +2,8 @@
 
 ``make test`` installs Debian's ``postgresql`` package when its binaries are missing; this module
 finds them (``/usr/lib/postgresql/<version>/bin``, or ``PAYSIM_PG_BINDIR``), makes a data
-directory under the build folder (``target/pg/<session>``), and runs ``initdb`` and ``pg_ctl``
+directory under the build folder (``target/pg/<session>``; ``/tmp/paysim-pg`` when the server's
+user cannot reach the build folder), and runs ``initdb`` and ``pg_ctl``
 with a password-protected superuser listening on a free port.
 
 PostgreSQL refuses to run as root, so under root (CI, containers) the server runs as the
@@ -17,14 +18,17 @@ create databases) makes the session use that server instead of starting one.
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
 import pwd
 import re
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -272,15 +276,45 @@ class PostgresServer:
                 time.sleep(0.2)
 
 
-def session_home(tag: str) -> Path:
-    """A directory for one server of this test session under ``target/pg``; homes of sessions
-    whose process is gone are removed first."""
+def _reachable_by(user: str, directory: Path) -> bool:
+    """Whether ``user`` may traverse every directory down to ``directory`` (a checkout under
+    ``/root``, mode 700, is not: the server could not open its data directory there)."""
+    entry = pwd.getpwnam(user)
+    groups = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    for part in [directory, *directory.parents]:
+        st = part.stat()
+        if st.st_uid == entry.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def pg_root() -> Path:
+    """``target/pg``, or ``/tmp/paysim-pg`` when the server's user cannot reach the build
+    folder."""
     PG_ROOT.mkdir(parents=True, exist_ok=True)
-    for old in PG_ROOT.glob("session-*"):
+    user = _server_user()
+    if user is None or _reachable_by(user, PG_ROOT):
+        return PG_ROOT
+    fallback = Path(tempfile.gettempdir()) / "paysim-pg"
+    fallback.mkdir(mode=0o755, exist_ok=True)
+    return fallback
+
+
+def session_home(tag: str) -> Path:
+    """A directory for one server of this test session under ``target/pg`` (see
+    :func:`pg_root`); homes of sessions whose process is gone are removed first."""
+    root = pg_root()
+    for old in root.glob("session-*"):
         pid = old.name.split("-")[1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(old, ignore_errors=True)
-    home = PG_ROOT / f"session-{os.getpid()}" / tag
+    home = root / f"session-{os.getpid()}" / tag
     if home.exists():
         shutil.rmtree(home)
     return home
