@@ -24,8 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benches.optimize_bench import _hundred_banks  # noqa: E402
-from tests.pg_support import PostgresServer, session_home  # noqa: E402
+from optimize_bench import _hundred_banks  # noqa: E402
+
+from tests.pg_support import PostgresServer, driver_url, session_home  # noqa: E402
 
 TRIALS = 32
 SEEDS = 4
@@ -41,22 +42,21 @@ def _paysim(*args: str | Path) -> list[str]:
 
 
 def _wait_for_study(url: str, name: str, creator: subprocess.Popen[bytes]) -> None:
-    """Polls the database (cheaply, in this process) until the study exists."""
-    import psycopg2
+    """Polls the database (cheaply, from this process) until the study exists."""
+    import sqlalchemy
 
-    while True:
-        with contextlib.suppress(psycopg2.Error):
-            con = psycopg2.connect(url)
-            try:
-                with con.cursor() as cur:
-                    cur.execute("SELECT 1 FROM studies WHERE study_name = %s", (name,))
-                    if cur.fetchone() is not None:
-                        return
-            finally:
-                con.close()
-        if creator.poll() is not None:
-            raise SystemExit(f"the creating process ended first (exit {creator.returncode})")
-        time.sleep(0.05)
+    engine = sqlalchemy.create_engine(driver_url(url))
+    query = sqlalchemy.text("SELECT 1 FROM studies WHERE study_name = :name")
+    try:
+        while True:
+            with contextlib.suppress(sqlalchemy.exc.DBAPIError), engine.connect() as con:
+                if con.execute(query, {"name": name}).first() is not None:
+                    return
+            if creator.poll() is not None:
+                raise SystemExit(f"the creating process ended first (exit {creator.returncode})")
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
 
 
 def _run(spec: Path, url: str, name: str, processes: int) -> float:

@@ -30,17 +30,21 @@ def write_spec(
     sampler: str = "random",
     agents: str = "{BANK_A: {}, BANK_B: {}}",
     extra: str = "",
+    batch: int | None = None,
 ) -> Path:
     """A joint search on the four-bank scenario made ``ticks`` ticks long (20,000 ticks and 4
-    seeds on one engine thread: about a second a trial)."""
+    seeds on one engine thread: about a second a trial). ``batch``: seeds per engine call (a
+    signal is handled between two calls)."""
     scenario = directory / f"{name}.scenario.yaml"
     scenario.write_text(
         FOUR_BANKS.read_text().replace("ticks_per_day: 60", f"ticks_per_day: {ticks}")
     )
     spec = directory / f"{name}.yaml"
+    batched = "" if batch is None else f", batch: {batch}"
     spec.write_text(
         f"scenario: {scenario.name}\nmode: joint\nagents: {agents}\nobjective: total_cost\n"
-        f"evaluation: {{seeds: {seeds}, threads: 1}}\nsampler: {sampler}\npruner: none\n"
+        f"evaluation: {{seeds: {seeds}, threads: 1{batched}}}\n"
+        f"sampler: {sampler}\npruner: none\n"
         f"trials: {trials}\nseed: 3\nheartbeat_interval: 1\ngrace_period: 3\n"
         f"study_name: {name}\noutput: {directory / 'out'}\n{extra}"
     )
