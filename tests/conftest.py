@@ -75,5 +75,5 @@ def cluster() -> Iterator[Cluster]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for mode in MODES_SEEN:
+    for mode in dict.fromkeys(MODES_SEEN):
         terminalreporter.write_line(f"distributed tests ran on {mode}")

@@ -196,12 +196,12 @@ class PostgresServer:
         self.started = True
         return self
 
-    def stop(self) -> None:
+    def stop(self, modes: Sequence[str] = ("fast", "immediate")) -> None:
         """``pg_ctl stop -m fast`` (immediate if that does not finish)."""
         if not self.started:
             return
         self.started = False
-        for mode in ("fast", "immediate"):
+        for mode in modes:
             try:
                 self._run(
                     [self.bindir / "pg_ctl", "-D", self.datadir, "-m", mode, "-w", "stop"],
@@ -212,10 +212,13 @@ class PostgresServer:
                 continue
 
     def remove(self) -> None:
-        """Stops the server and deletes its data directory and log."""
-        self.stop()
+        """Stops the server at once (its data are deleted: no shutdown checkpoint) and deletes
+        its data directory and log."""
+        self.stop(("immediate",))
         if self.external_url is None:
             shutil.rmtree(self.datadir.parent, ignore_errors=True)
+            with contextlib.suppress(OSError):  # the session's folder, once its last server is gone
+                self.datadir.parent.parent.rmdir()
 
     def url(self, database: str = "postgres", host: str | None = None) -> str:
         """A ``postgresql://`` URL of ``database`` as seen from ``host`` (default: the first
