@@ -68,6 +68,8 @@ def test_worker_needs_an_existing_study_in_a_database(pg_url: str, tmp_path: Pat
     assert code == 2
     assert f"{spec}: no study `lonely` in postgresql://paysim:***@" in err
     assert "(studies there: none); start it with `paysim optimize" in err
+    code, _, err = optimize("worker", spec, "--storage", pg_url, "--study", "lonely", "--wait", "1")
+    assert code == 2 and "no study `lonely` in postgresql://" in err and "after waiting 1 s" in err
     code, _, err = optimize("worker", spec, "--storage", str(tmp_path / "j.journal"),
                             "--study", "lonely")  # fmt: skip
     assert code == 2 and "a worker joins a study in a database" in err

@@ -29,6 +29,10 @@ def worker(
         str | None,
         typer.Option("--output", "-o", help="Directory of this worker's shard (overrides)."),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Seconds to wait for the study to be created."),
+    ] = 0.0,
     output_format: Format = "text",
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
     debug: DebugOption = False,
@@ -41,7 +45,7 @@ def worker(
 
     plan = load_plan(spec, output=output, storage=storage, study_name=study)
     with _progress(wanted(disabled=no_progress, streams_to_stdout=False), study) as progress:
-        done = run_worker(plan, progress=progress)
+        done = run_worker(plan, progress=progress, wait=wait)
     if output_format == "json":
         sys.stdout.write(json.dumps(done, indent=2) + "\n")
         return

@@ -471,8 +471,9 @@ def work(
     return stats
 
 
-def join(plan: Plan) -> optuna.Study:
-    """The existing study a ``paysim optimize worker`` works (checked against its spec)."""
+def join(plan: Plan, *, wait: float = 0.0) -> optuna.Study:
+    """The existing study a ``paysim optimize worker`` works (checked against its spec);
+    ``wait``: seconds to wait for another process to create it."""
     import optuna
 
     from paysim.optimize.runner import create_study
@@ -492,12 +493,18 @@ def join(plan: Plan) -> optuna.Study:
             pointer="/mode",
         )
     storage = open_plan_storage(plan)
+    until = time.monotonic() + wait
     names = optuna.get_all_study_names(storage)
+    while plan.study_name not in names and time.monotonic() < until:
+        time.sleep(min(WAIT_SECONDS, max(0.0, until - time.monotonic())))
+        names = optuna.get_all_study_names(storage)
     if plan.study_name not in names:
         shown = ", ".join(f"`{n}`" for n in sorted(names)[:10]) or "none"
+        waited = f" after waiting {wait:g} s" if wait > 0 else ""
         raise SpecError(
-            f"no study `{plan.study_name}` in {_label(plan.storage)} (studies there: {shown}); "
-            f"start it with `paysim optimize {plan.file} --storage URL` first",
+            f"no study `{plan.study_name}` in {_label(plan.storage)}{waited} (studies there: "
+            f"{shown}); start it with `paysim optimize {plan.file} --storage URL` first, or "
+            "give --wait SECONDS to wait for it",
             file=plan.file,
         )
     # A seeded sampler gets a seed of its own in each process, or two workers would propose the
@@ -511,16 +518,19 @@ def join(plan: Plan) -> optuna.Study:
 
 
 def run_worker(
-    plan: Plan, *, progress: Callable[[int, int, float | None], None] | None = None
+    plan: Plan,
+    *,
+    progress: Callable[[int, int, float | None], None] | None = None,
+    wait: float = 0.0,
 ) -> dict[str, object]:
-    """``paysim optimize worker``: joins the study and works it until its budget is spent;
-    returns what this worker did."""
+    """``paysim optimize worker``: joins the study (waiting up to ``wait`` seconds for it) and
+    works it until its budget is spent; returns what this worker did."""
     from paysim.optimize.rdb import mask
     from paysim.optimize.runner import engine_threads
     from paysim.optimize.study import best_trials
 
     start = time.perf_counter()
-    study = join(plan)
+    study = join(plan, wait=wait)
 
     def tick() -> None:
         if progress is not None:
