@@ -23,7 +23,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 PY_LIBDIR = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 CARGO_TEST_ENV = LD_LIBRARY_PATH="$(PY_LIBDIR):$${LD_LIBRARY_PATH:-}"
 
-.PHONY: help setup build plugins demo test fuzz test-rust test-python lint lint-rust lint-python bench schemas clean
+.PHONY: help setup build plugins demo test fuzz test-rust test-python postgres-bins lint lint-rust lint-python bench schemas clean
 
 help:
 	@echo "make demo     run the demo scenario (sets everything up first)"
@@ -76,7 +76,15 @@ BROWSER_BINS := /usr/bin/chromium /usr/bin/chromedriver
 $(BROWSER_BINS):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
 
-test-python: $(EXT_STAMP) $(PLUGINS_STAMP) $(BROWSER_BINS)
+# The distributed tests start their own PostgreSQL server from Debian's packages and put it and
+# the workers in network namespaces (iproute2); apt-get runs only on a machine that lacks them.
+postgres-bins:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null \
+		|| ! command -v ip >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql iproute2; \
+	fi
+
+test-python: $(EXT_STAMP) $(PLUGINS_STAMP) $(BROWSER_BINS) postgres-bins
 	$(PY) -m pytest
 
 lint: lint-rust lint-python
@@ -91,7 +99,7 @@ lint-python: $(EXT_STAMP)
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest paysim._core
 
-bench: $(EXT_STAMP)
+bench: $(EXT_STAMP) postgres-bins
 	cargo run --release --quiet -p paysim-benches --bin engine_bench
 	cargo run --release --quiet -p paysim-benches --bin lsm_bench
 	$(PY) benches/python_bench.py
@@ -101,6 +109,7 @@ bench: $(EXT_STAMP)
 	$(PY) benches/store_bench.py
 	$(PY) benches/optimize_bench.py
 	$(PY) benches/report_bench.py
+	$(PY) benches/distributed_bench.py
 
 schemas: $(EXT_STAMP)
 	$(PY) -m paysim.schemas schemas

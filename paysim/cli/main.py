@@ -32,7 +32,16 @@ from typing import Annotated
 
 import typer
 
-from paysim.cli import checkpoint, plugins, policy_cmds, replay, report, store_cmds, version_text
+from paysim.cli import (
+    checkpoint,
+    optimize_dist,
+    plugins,
+    policy_cmds,
+    replay,
+    report,
+    store_cmds,
+    version_text,
+)
 from paysim.cli.errors import DebugOption, PaysimGroup
 from paysim.cli.optimize import optimize_app
 from paysim.cli.run import run
@@ -79,6 +88,7 @@ replay.register(app)
 checkpoint.register(app)
 store_cmds.register(app)
 app.command("serve")(serve)
+optimize_dist.register(optimize_app)  # worker, status (distributed studies)
 app.add_typer(optimize_app, name="optimize")
 report.register(app)
 plugins.register(app)  # last: plugin commands cannot replace the built-in ones

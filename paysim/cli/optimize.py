@@ -55,7 +55,9 @@ StorageOpt = Annotated[
     str | None,
     typer.Option("--storage", help="Optuna storage: journal file or postgresql://… URL."),
 ]
-StudyOpt = Annotated[str | None, typer.Option("--study-name", help="Study name in the storage.")]
+StudyOpt = Annotated[
+    str | None, typer.Option("--study-name", "--study", help="Study name in the storage.")
+]
 
 
 def _load(spec: Path, output: str | None, storage: str | None, study: str | None) -> Plan:

@@ -1,4 +1,4 @@
-"""``paysim db init|migrate|list|show|export|costs``: the database of stored runs.
+"""``paysim db init|migrate|list|show|export|costs|merge``: the database of stored runs.
 
 Thin shells over :mod:`paysim.store`; duckdb and the store are imported inside the commands so
 ``paysim --help`` stays fast. An unknown run id (or an ambiguous prefix) is bad input (exit 2);
@@ -268,6 +268,38 @@ def costs_cmd(
     for r in rows:
         table.add_row(*(str(r[n]) if n in ("day", "agent_id") else money(r[n]) for n in names))
     console().print(table)
+
+
+@db_app.command("merge")
+def merge_cmd(
+    shards: Annotated[
+        list[Path], typer.Argument(metavar="SHARD...", help="Store files to merge into --db.")
+    ],
+    db: DbOption = DEFAULT_DB,
+    output_format: FormatOption = TextOrJson.text,
+    debug: DebugOption = False,
+) -> None:
+    """Merge store files (e.g. distributed workers' shards) into --db; merging again adds
+    nothing, and rows that differ under one key are refused."""
+    from paysim.store.merge import merge
+
+    result = merge(db, shards)
+    rows = [
+        {"shard": str(s.path), "schema_version": s.schema_version, "added": s.added,
+         "already_present": s.present}
+        for s in result.shards
+    ]  # fmt: skip
+    if output_format is TextOrJson.json:
+        dump({"db": str(db), "shards": rows, "recovered_interrupted": result.recovered})
+        return
+    for s in result.shards:
+        detail = ", ".join(f"{table} {n}" for table, n in s.added.items())
+        typer.echo(
+            f"{s.path}: {s.rows} rows added" + (f" ({detail})" if detail else "")
+            + f", {s.present} already in {db}"
+        )  # fmt: skip
+    for sim_id in result.recovered:
+        typer.echo(f"{sim_id}: left running by a killed process; recorded interrupted")
 
 
 def run_session(persist: bool, db: Path | None, resume: str | None) -> RunSession | None:

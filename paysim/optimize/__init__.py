@@ -78,9 +78,10 @@ def optimize(
     # Optuna logs every trial at INFO on stderr; paysim reports progress itself.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     prepare_output(plan, overwrite=overwrite, resume=resume)
-    run = Optimization(plan, resume=resume, progress=progress, on_step=on_step)
-    outcome = run.run()
+    # Known before the run: workers on other machines put their trial rows under it too.
     study_id = new_id()
+    run = Optimization(plan, resume=resume, progress=progress, on_step=on_step, study_id=study_id)
+    outcome = run.run()
     result = write_outputs(outcome, overwrite=overwrite, resume=resume, study_id=study_id)
     record_study(outcome, run, result, study_id)
     if outcome.interrupted:

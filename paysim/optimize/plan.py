@@ -139,6 +139,12 @@ def make_plan(
     trials = _trials(c, spec, spaces)
     _check_mode(c, spec, spaces)
     _check_sampler(c, spec, spaces, len(objectives))
+    if spec.grace_period is not None and spec.grace_period <= spec.heartbeat_interval:
+        c.fail(
+            ("grace_period",),
+            f"grace_period ({spec.grace_period} s) must be longer than heartbeat_interval "
+            f"({spec.heartbeat_interval} s), or a live worker's trial passes for a dead one's",
+        )
     out_dir = Path(output if output is not None else spec.output)
     chosen_storage = storage if storage is not None else spec.storage
     if chosen_storage is None:

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,6 @@ from paysim.optimize.study import (
     finished_count,
     make_pruner,
     make_sampler,
-    open_storage,
     recover_stale,
 )
 
@@ -110,17 +110,31 @@ def _grid_space(plan: Plan) -> dict[str, list[float | str]] | None:
     return out
 
 
+SHARED_SEED_SAMPLERS = ("grid", "qmc")
+"""Samplers whose processes share one seed (others get one each, or they would propose the same
+candidates)."""
+
+
 def create_study(
     plan: Plan,
     storage: optuna.storages.BaseStorage,
     *,
     load: bool,
     worker: int = 0,
+    study_id: str | None = None,
 ) -> optuna.Study:
     """The joint study (created, or loaded with ``load``), with this worker's sampler."""
     import optuna
 
+    from paysim.optimize.distributed import record_study_attrs
+
     seed = None if plan.spec.seed is None else plan.spec.seed + worker
+    if plan.spec.sampler in SHARED_SEED_SAMPLERS:
+        # These samplers coordinate processes through the storage (the grid point's index, the
+        # QMC sample's index): every process must draw from the same shuffled grid or sequence.
+        seed = (
+            plan.spec.seed if plan.spec.seed is not None else zlib.crc32(plan.study_name.encode())
+        )
     sampler = make_sampler(plan.spec.sampler, plan.spec.sampler_options, seed, _grid_space(plan))
     pruner = make_pruner(plan.pruner, plan.spec.pruner_options)
     directions = [o.direction for o in plan.objectives]
@@ -142,6 +156,7 @@ def create_study(
     study.set_user_attr("constraints", [c.text for c in plan.constraints])
     study.set_user_attr("seeds", list(plan.seeds))
     study.set_user_attr("dimensions", [d.describe() for d in plan.dimensions])
+    record_study_attrs(study, plan, study_id)
     return study
 
 
@@ -186,19 +201,29 @@ def _worker_process(
     remaining: Synchronized[int],
     deadline: float | None,
     threads: int,
+    trials: int,
 ) -> None:
     """Entry point of a spawned worker: rebuilds the plan from the spec file, loads the study
-    and works it until the shared budget runs out."""
+    and works it until the shared budget runs out (in a database: the study's own budget)."""
     import signal
 
     import optuna
 
     from paysim.optimize import load_plan
+    from paysim.optimize.distributed import is_database, open_plan_storage, work
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     plan = load_plan(spec_file, **overrides)
-    storage = open_storage(plan.storage)
+    plan.trials = trials
+    storage = open_plan_storage(plan)
     study = create_study(plan, storage, load=True, worker=worker)
+    if is_database(plan.storage):
+        try:
+            until = None if deadline is None else time.monotonic() + deadline
+            work(plan, study, threads=threads, deadline=until)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return
 
     def take() -> bool:
         with remaining.get_lock():
@@ -224,8 +249,10 @@ class Optimization:
         resume: bool = False,
         progress: Progress | None = None,
         on_step: Callable[[Step], None] | None = None,
+        study_id: str | None = None,
     ) -> None:
         self.plan = plan
+        self.study_id = study_id
         self.resume = resume
         self.progress = progress
         self.on_step = on_step
@@ -236,7 +263,9 @@ class Optimization:
     def storage(self) -> optuna.storages.BaseStorage:
         """The study storage, opened on first use (best-response dynamics need none)."""
         if self._storage is None:
-            self._storage = open_storage(self.plan.storage)
+            from paysim.optimize.distributed import open_plan_storage
+
+            self._storage = open_plan_storage(self.plan)
         return self._storage
 
     def run(self) -> Outcome:
@@ -280,7 +309,12 @@ class Optimization:
                 "continue it with --resume, start over with --overwrite, or choose another "
                 "--study-name"
             )
-        study = create_study(self.plan, self.storage, load=exists)
+        study = create_study(self.plan, self.storage, load=exists, study_id=self.study_id)
+        if exists:
+            from paysim.optimize.distributed import check_compatible, record_study_attrs
+
+            check_compatible(study, self.plan)
+            record_study_attrs(study, self.plan, self.study_id)
         if exists and "://" not in self.plan.storage:
             recovered = recover_stale(study)
             if recovered:
@@ -299,7 +333,9 @@ class Optimization:
         deadline = plan.spec.timeout
         interrupted = False
         try:
-            if workers <= 1:
+            if workers <= 1 and "://" in plan.storage:
+                self._work_here(study, deadline)
+            elif workers <= 1:
                 self._run_here(study, remaining, deadline)
             else:
                 self._run_workers(study, remaining, deadline, workers)
@@ -345,17 +381,42 @@ class Optimization:
             on_trial=tick,
         )
 
+    def _work_here(self, study: optuna.Study, deadline: float | None) -> None:
+        """A database storage: this process works the study's shared budget."""
+        from paysim.optimize.distributed import completed_count, work
+
+        def tick() -> None:
+            if self.progress is not None:
+                self.progress(completed_count(study), self.plan.trials, self._best_value(study))
+
+        tick()
+        until = None if deadline is None else time.monotonic() + deadline
+        work(self.plan, study, threads=engine_threads(self.plan, 1), deadline=until, on_trial=tick)
+
     def _run_workers(
         self, study: optuna.Study, remaining: int, deadline: float | None, workers: int
     ) -> None:
         ctx = multiprocessing.get_context("spawn")
         budget = ctx.Value("i", remaining)
         threads = engine_threads(self.plan, workers)
+        count = finished_count
         total = finished_count(study) + remaining
+        if "://" in self.plan.storage:
+            from paysim.optimize.distributed import completed_count
+
+            count, total = completed_count, self.plan.trials
         procs = [
             ctx.Process(
                 target=_worker_process,
-                args=(self.plan.file, self._where(), w, budget, deadline, threads),
+                args=(
+                    self.plan.file,
+                    self._where(),
+                    w,
+                    budget,
+                    deadline,
+                    threads,
+                    self.plan.trials,
+                ),  # fmt: skip
                 name=f"paysim-optimize-worker-{w}",
             )
             for w in range(workers)
@@ -365,7 +426,7 @@ class Optimization:
         try:
             while any(p.is_alive() for p in procs):
                 if self.progress is not None:
-                    self.progress(finished_count(study), total, self._best_value(study))
+                    self.progress(count(study), total, self._best_value(study))
                 for p in procs:
                     p.join(timeout=0.5 / workers)
         except KeyboardInterrupt:

@@ -281,6 +281,20 @@ class OptimizeSpec(StrictModel):
     timeout: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = Field(
         default=None, description="Stop starting new trials after this many seconds."
     )
+    heartbeat_interval: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=30,
+        description="Database storages: seconds between the heartbeats of a running trial "
+        "(docs/distributed.md).",
+    )
+    grace_period: Annotated[int, Field(ge=1, le=86_400)] | None = Field(
+        default=None,
+        description="Database storages: a running trial without a heartbeat for this many "
+        "seconds belongs to a dead worker; it is failed and run again. Default: four "
+        "heartbeat intervals; more than one interval.",
+    )
+    max_retry: Annotated[int, Field(ge=0, le=1_000)] = Field(
+        default=3, description="Database storages: how often a dead worker's trial is rerun."
+    )
 
 
 Lines = Callable[[tuple[str | int, ...]], "tuple[int, int] | None"]

@@ -14,7 +14,9 @@ Storages: a path is an Optuna journal file (the default, ``study.journal`` under
 a URL (``postgresql://…``, ``sqlite:///…``) is Optuna's RDB storage with a heartbeat, so a
 worker that dies leaves its trial to be retried (``RetryHeartbeatStaleTrialCallback``). Journal
 files have no heartbeat: trials left running by a dead local worker are failed and re-queued
-when the study is next opened by ``paysim optimize`` (:func:`recover_stale`).
+when the study is next opened by ``paysim optimize`` (:func:`recover_stale`). Processes on a
+database storage share one trial budget through the study itself
+(:mod:`paysim.optimize.distributed`).
 """
 
 from __future__ import annotations
@@ -126,20 +128,29 @@ def make_pruner(name: str, options: Mapping[str, object]) -> optuna.pruners.Base
     raise ValueError(f"unknown pruner `{name}`")
 
 
-def open_storage(url: str) -> optuna.storages.BaseStorage:
-    """A journal file (a path) or an RDB storage with heartbeat (a URL)."""
+def open_storage(
+    url: str,
+    *,
+    heartbeat_interval: int = HEARTBEAT_SECONDS,
+    grace_period: int = GRACE_SECONDS,
+    max_retry: int = MAX_RETRY,
+) -> optuna.storages.BaseStorage:
+    """A journal file (a path) or an RDB storage with heartbeat (a URL; failures to open it
+    are one-paragraph :class:`~paysim.optimize.rdb.StorageError`s, docs/distributed.md)."""
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    from paysim.optimize.rdb import open_rdb
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if "://" in url:
-            return optuna.storages.RDBStorage(
+            return open_rdb(
                 url,
-                heartbeat_interval=HEARTBEAT_SECONDS,
-                grace_period=GRACE_SECONDS,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                    max_retry=MAX_RETRY
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=max_retry
                 ),
             )
         return JournalStorage(JournalFileBackend(url))
@@ -282,16 +293,17 @@ class TrialRunner:
             random.Random(f"{self.shuffle_seed}:{number}").shuffle(order)
         return order
 
-    def run_trial(self) -> TrialOutcome:
-        """One trial, start to tell. A failed run fails the trial (and raises)."""
+    def run_trial(self, trial: optuna.Trial | None = None) -> TrialOutcome:
+        """One trial, start to tell (``trial``: one already asked for, e.g. by the distributed
+        budget). A failed run fails the trial (and raises)."""
         with quiet_optuna():
-            return self._run_trial()
+            return self._run_trial(trial)
 
-    def _run_trial(self) -> TrialOutcome:
+    def _run_trial(self, asked: optuna.Trial | None) -> TrialOutcome:
         import optuna
 
         start = time.perf_counter()
-        trial = ask(self.study)
+        trial = ask(self.study) if asked is None else asked
         beat = _Heartbeat(self.study._storage, trial._trial_id)
         record = TrialRecord(self.phase)
         try:
