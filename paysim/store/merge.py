@@ -5,7 +5,7 @@ a distributed ``paysim optimize``, runs started side by side — each write a fi
 :func:`merge` copies every row of every table of each shard into the target store, which it
 creates (or migrates) like any writer:
 
-* **by key**: a row whose key (the table's ``key``; for ``events``, ``(simulation_id, seq)``) is
+* **by key**: a row whose key (the table's ``key``; for ``event_data``, ``(simulation_id, seq)``) is
   already in the target is not copied again, so merging a shard twice, or two shards that share
   rows, adds nothing the second time (merging is idempotent);
 * **conflicts are refused**: a row whose key is in the target with *different* content means two
@@ -15,9 +15,11 @@ creates (or migrates) like any writer:
   shows ``running`` (its process was killed) and another shows ``interrupted`` (the next writer
   of that file recorded it) is the same run, in whichever order the two files come;
 * **all or nothing**: every shard is merged in one transaction of the target;
-* a shard of an older schema version is read as it is (the columns it lacks take their
-  defaults); a newer one is refused. Shards are opened read-only: a shard whose process is still
-  writing it is refused with that process's id, since its rows are not final.
+* a shard of an older schema version is migrated in a temporary copy (the shard itself is never
+  written) and merged from there, so every version's rows reach the target's layout exactly as a
+  migration would put them (for instance version 3's ``event_data`` behind the ``events`` view);
+  a newer one is refused. Shards are opened read-only: a shard whose process is still writing it
+  is refused with that process's id, since its rows are not final.
 
 After the merge, runs the shards left ``running`` are recorded ``interrupted`` in the target (with
 their ``payments`` built from their complete days), as any writer does when it opens a file.
@@ -26,7 +28,10 @@ their ``payments`` built from their complete days), as any writer does when it o
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,12 +40,13 @@ import duckdb
 from paysim.exceptions import ArgumentError, StoreError
 from paysim.store.connection import _check_header, _describe
 from paysim.store.ddl import column_names
-from paysim.store.migrations import check_readable
+from paysim.store.migrations import SCHEMA_VERSION, check_readable
 from paysim.store.models import TABLES, SchemaVersionRow, SimulationRow, Table
 
 _ALIAS = "paysim_merge_source"
-MERGE_KEYS: dict[str, tuple[str, ...]] = {"events": ("simulation_id", "seq")}
-"""Keys of the tables that declare none (``events`` has no key constraint: its natural key)."""
+MERGE_KEYS: dict[str, tuple[str, ...]] = {"event_data": ("simulation_id", "seq")}
+"""Keys of the tables that declare none (``event_data`` has no key constraint: its natural key).
+The views (``events``, ``payments``) are never merged: their tables are."""
 _STALE = ("status", "ended_at", "error")
 """Columns in which a run a file shows ``running`` may differ from the same run recorded
 ``interrupted``."""
@@ -196,6 +202,43 @@ def _merge_table(
     return count, int(str(total)) - count
 
 
+@contextmanager
+def _migrated_copy(shard: Path) -> Iterator[Path]:
+    """A copy of an older shard (and its write-ahead log, if a killed writer left one), migrated
+    to this paysim's schema version; deleted afterwards. The shard itself is not touched."""
+    import paysim.store
+
+    with tempfile.TemporaryDirectory(prefix="paysim-merge-") as folder:
+        copy = Path(folder) / shard.name
+        shutil.copyfile(shard, copy)
+        wal = shard.with_name(shard.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+        try:
+            paysim.store.open(copy, write=True).close()
+        except StoreError as exc:
+            raise StoreError(
+                f"cannot merge {shard}: migrating a copy of it failed: {exc}"
+            ) from None
+        yield copy
+
+
+def _merge_tables(
+    con: duckdb.DuckDBPyConnection, result: ShardMerge, shard: Path, out: Path
+) -> None:
+    """Merges every table of the attached source (of this paysim's schema version) into ``out``;
+    views (``events``, ``payments`` since version 3) come with the tables they show."""
+    for model in TABLES:
+        if model is SchemaVersionRow:
+            continue
+        if model.view_since is not None and SCHEMA_VERSION >= model.view_since:
+            continue
+        added, present = _merge_table(con, model, SCHEMA_VERSION, shard, out)
+        result.present += present
+        if added:
+            result.added[model.table] = added
+
+
 def merge(target: str | os.PathLike[str], sources: Sequence[str | os.PathLike[str]]) -> MergeResult:
     """Merges the store files ``sources`` into ``target`` (created when missing)."""
     import paysim.store
@@ -220,13 +263,13 @@ def merge(target: str | os.PathLike[str], sources: Sequence[str | os.PathLike[st
                 try:
                     version = _attach(con, shard)
                     result = ShardMerge(shard, version)
-                    for model in TABLES:
-                        if model is SchemaVersionRow or model.since > version:
-                            continue
-                        added, present = _merge_table(con, model, version, shard, out)
-                        result.present += present
-                        if added:
-                            result.added[model.table] = added
+                    if version < SCHEMA_VERSION:
+                        con.execute(f"DETACH {_ALIAS}")
+                        with _migrated_copy(shard) as copy:
+                            _attach(con, copy)
+                            _merge_tables(con, result, shard, out)
+                    else:
+                        _merge_tables(con, result, shard, out)
                 except duckdb.Error as exc:
                     raise StoreError(f"cannot merge {shard} into {out}: {exc}") from None
                 finally:
