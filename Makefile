@@ -84,8 +84,11 @@ postgres-bins:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql iproute2; \
 	fi
 
+# Two pytest-xdist workers (the machine's two cores): about half the wall time of one. Tests of
+# the shared PostgreSQL server and network namespaces run in one worker (tests/conftest.py).
+PYTEST_WORKERS ?= 2
 test-python: $(EXT_STAMP) $(PLUGINS_STAMP) $(BROWSER_BINS) postgres-bins
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: lint-rust lint-python
 

@@ -77,3 +77,15 @@ def cluster() -> Iterator[Cluster]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for mode in dict.fromkeys(MODES_SEEN):
         terminalreporter.write_line(f"distributed tests ran on {mode}")
+
+
+_SHARED_SERVER_FIXTURES = frozenset({"postgres", "pg_url", "cluster"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test`` runs two workers), every test that uses the session's
+    PostgreSQL server or the network-namespace harness runs in one worker, so one server is
+    started and namespaces of two workers never meet."""
+    for item in items:
+        if _SHARED_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("postgres"))
