@@ -250,6 +250,7 @@ def test_unusable_shards_are_refused_with_their_name(
         assert result.exit_code == code, (args, result.stderr)
         assert needle in result.stderr and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1, result.stderr  # one paragraph
+        assert not target.exists(), args  # a failed merge leaves no empty store behind
     usage = invoke("db", "merge", "--db", target)
     assert usage.exit_code == 2 and "Missing argument 'SHARD...'" in usage.stderr
 

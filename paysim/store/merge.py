@@ -240,9 +240,8 @@ def _merge_tables(
 
 
 def merge(target: str | os.PathLike[str], sources: Sequence[str | os.PathLike[str]]) -> MergeResult:
-    """Merges the store files ``sources`` into ``target`` (created when missing)."""
-    import paysim.store
-
+    """Merges the store files ``sources`` into ``target`` (created when missing, and removed
+    again when the merge fails)."""
     out = Path(target)
     shards = [Path(s) for s in sources]
     if not shards:
@@ -255,6 +254,22 @@ def merge(target: str | os.PathLike[str], sources: Sequence[str | os.PathLike[st
         if any(_same(shard, s) for s in seen):
             raise ArgumentError(f"{shard} is given twice")
         seen.append(shard)
+    for shard in shards:
+        if not shard.exists():  # before the target is created
+            raise StoreError(f"no database at {shard} (nothing to merge)")
+    created = not out.exists()
+    try:
+        return _merge_all(out, shards)
+    except BaseException:
+        if created:  # a failed merge leaves no empty store behind
+            for leftover in (out, out.with_name(out.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _merge_all(out: Path, shards: Sequence[Path]) -> MergeResult:
+    import paysim.store
+
     results: list[ShardMerge] = []
     with paysim.store.open(out, write=True) as store:
         con = store.connection
