@@ -417,24 +417,10 @@ def work(
     """Runs the study's trials in this process until its budget is spent (or ``deadline``)."""
     import optuna
 
-    from paysim.optimize.evaluate import Evaluator
     from paysim.optimize.interrupt import graceful_interrupt
-    from paysim.optimize.runner import seed_batch
-    from paysim.optimize.study import TrialRunner
+    from paysim.optimize.runner import trial_runner
 
-    evaluator = Evaluator(plan.scenario, plan.spaces, threads=threads)
-    runner = TrialRunner(
-        study=study,
-        evaluator=evaluator,
-        spaces=list(plan.spaces.values()),
-        objectives=plan.objectives,
-        constraints=plan.constraints,
-        seeds=plan.seeds,
-        batch=seed_batch(plan, threads),
-        pruner=plan.pruner,
-        shuffle_seed=plan.spec.seed or 0,
-        fixed={},
-    )
+    runner = trial_runner(plan, study, threads)
     budget = Budget(study, plan.trials, grace_seconds(plan))
     stats = WorkerStats(worker_name())
     shard = Shard(shard_path(plan), study_id_of(study), plan.study_name)

@@ -160,6 +160,22 @@ def create_study(
     return study
 
 
+def trial_runner(plan: Plan, study: optuna.Study, threads: int) -> TrialRunner:
+    """The runner of a joint study's trials in this process, on ``threads`` engine threads."""
+    return TrialRunner(
+        study=study,
+        evaluator=Evaluator(plan.scenario, plan.spaces, threads=threads),
+        spaces=list(plan.spaces.values()),
+        objectives=plan.objectives,
+        constraints=plan.constraints,
+        seeds=plan.seeds,
+        batch=seed_batch(plan, threads),
+        pruner=plan.pruner,
+        shuffle_seed=plan.spec.seed or 0,
+        fixed={},
+    )
+
+
 def worker_loop(
     plan: Plan,
     study: optuna.Study,
@@ -170,19 +186,7 @@ def worker_loop(
     on_trial: Callable[[], None] | None = None,
 ) -> None:
     """Runs trials while ``budget()`` grants one and the deadline has not passed."""
-    evaluator = Evaluator(plan.scenario, plan.spaces, threads=threads)
-    runner = TrialRunner(
-        study=study,
-        evaluator=evaluator,
-        spaces=list(plan.spaces.values()),
-        objectives=plan.objectives,
-        constraints=plan.constraints,
-        seeds=plan.seeds,
-        batch=seed_batch(plan, threads),
-        pruner=plan.pruner,
-        shuffle_seed=plan.spec.seed or 0,
-        fixed={},
-    )
+    runner = trial_runner(plan, study, threads)
     with graceful_interrupt() as stop:
         while (deadline is None or time.monotonic() < deadline) and not stop.is_set():
             if not budget():
