@@ -14,6 +14,12 @@ from typing import Annotated
 import typer
 
 from paysim.cli.errors import DebugOption
+from paysim.cli.filter_options import (
+    FilterAgentOption,
+    FilterEventTypeOption,
+    FilterTickRangeOption,
+    FilterTxOption,
+)
 from paysim.cli.store_cmds import DEFAULT_DB, DbOption, bad_ids
 
 
@@ -30,24 +36,10 @@ def replay_cmd(
     output_format: Annotated[
         ReplayFormat, typer.Option("--format", "-f", help="What to write to stdout.")
     ] = ReplayFormat.verbose,
-    filter_event_type: Annotated[
-        str | None,
-        typer.Option("--filter-event-type", metavar="A,B", help="Only these event types."),
-    ] = None,
-    filter_agent: Annotated[
-        str | None,
-        typer.Option("--filter-agent", metavar="ID", help="Only events involving this agent."),
-    ] = None,
-    filter_tx: Annotated[
-        str | None,
-        typer.Option("--filter-tx", metavar="ID", help="Only events about this payment."),
-    ] = None,
-    filter_tick_range: Annotated[
-        str | None,
-        typer.Option(
-            "--filter-tick-range", metavar="MIN-MAX", help="Only ticks MIN..MAX (inclusive)."
-        ),
-    ] = None,
+    filter_event_type: FilterEventTypeOption = None,
+    filter_agent: FilterAgentOption = None,
+    filter_tx: FilterTxOption = None,
+    filter_tick_range: FilterTickRangeOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
     debug: DebugOption = False,
 ) -> None:

@@ -30,6 +30,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from paysim.cli.errors import DebugOption
+from paysim.cli.filter_options import (
+    FilterAgentOption,
+    FilterEventTypeOption,
+    FilterTickRangeOption,
+    FilterTxOption,
+)
 from paysim.exceptions import ArgumentError, PolicyError, ScenarioError
 
 if TYPE_CHECKING:
@@ -200,24 +206,10 @@ def run(
             help="Also send the run to a sink, e.g. jsonl:path=ev.jsonl.",
         ),
     ] = None,
-    filter_event_type: Annotated[
-        str | None,
-        typer.Option("--filter-event-type", metavar="A,B", help="Only these event types."),
-    ] = None,
-    filter_agent: Annotated[
-        str | None,
-        typer.Option("--filter-agent", metavar="ID", help="Only events involving this agent."),
-    ] = None,
-    filter_tx: Annotated[
-        str | None,
-        typer.Option("--filter-tx", metavar="ID", help="Only events about this payment."),
-    ] = None,
-    filter_tick_range: Annotated[
-        str | None,
-        typer.Option(
-            "--filter-tick-range", metavar="MIN-MAX", help="Only ticks MIN..MAX (inclusive)."
-        ),
-    ] = None,
+    filter_event_type: FilterEventTypeOption = None,
+    filter_agent: FilterAgentOption = None,
+    filter_tx: FilterTxOption = None,
+    filter_tick_range: FilterTickRangeOption = None,
     # --persist / --db / --resume: the store (paysim.store, docs/store.md).
     persist: Annotated[
         bool, typer.Option("--persist", help="Store the run in the database (--db).")
