@@ -32,6 +32,16 @@ def event_types() -> list[str]:
     """Every event type of the engine's catalogue, in catalogue order."""
 
 @final
+class DetailShapes:
+    """The details templates of one stored run, and the store position of each agent index."""
+
+    def __init__(self, positions: list[int]) -> None: ...
+    def intern(self, event_type: int, template: str) -> int:
+        """The number of the shape of ``event_type`` (a code) with ``template``."""
+    def take_new(self) -> list[tuple[int, int, str]]:
+        """Shapes added since the last call: ``(number, event type code, template)``."""
+    def __len__(self) -> int: ...
+
 class Engine:
     """One simulation, created from the normalized engine config (docs/engine-config.md)."""
 
@@ -70,6 +80,11 @@ class Engine:
         self, since: int = 0, max_rows: int | None = None
     ) -> tuple[int, list[tuple[str, tuple[bytes, bytes | None, bytes | None, int]]]]:
         """The same rows with ids as numbers: event type code, payment key, agent indices."""
+    def stored_events_buffers(
+        self, shapes: DetailShapes, since: int = 0, max_rows: int | None = None
+    ) -> tuple[int, list[tuple[str, tuple[bytes, bytes | None, bytes | None, int]]]]:
+        """The same rows in the store's compact form: details shape, ids as numbers, agents as
+        store positions, the details' integers in ``n0``..``n2``."""
     def tick_aggregates(
         self, since: int, until: int, balances: list[int]
     ) -> tuple[

@@ -53,6 +53,26 @@ CODED_EVENT_SCHEMA = pa.schema(
 )
 """The columns of :func:`coded_events_table`."""
 
+STORED_EVENT_SCHEMA = pa.schema(
+    [
+        pa.field("seq", pa.int64(), nullable=False),
+        pa.field("tick", pa.int64(), nullable=False),
+        pa.field("day", pa.int64(), nullable=False),
+        # A number in the run's _core.DetailShapes: the event type and the details template.
+        pa.field("shape", pa.int32(), nullable=False),
+        pa.field("tx_key", pa.uint64()),
+        # Positions in the store's agent order (the DetailShapes' positions).
+        pa.field("agent_index", pa.int32()),
+        pa.field("counterparty_index", pa.int32()),
+        pa.field("amount", pa.int64()),
+        # The details' integers left out of the template, in order (null when unused).
+        pa.field("n0", pa.int64()),
+        pa.field("n1", pa.int64()),
+        pa.field("n2", pa.int64()),
+    ]
+)
+"""The columns of :func:`stored_events_table`."""
+
 TICK_COUNTS_SCHEMA = pa.schema(
     [
         pa.field(name, pa.int64(), nullable=False)
@@ -131,6 +151,23 @@ def coded_events_table(
     """The rows of :func:`events_table` with their ids as numbers
     (:data:`CODED_EVENT_SCHEMA`)."""
     return _table(CODED_EVENT_SCHEMA, engine.coded_events_buffers, since_seq, max_rows)
+
+
+def stored_events_table(
+    engine: _core.Engine,
+    shapes: _core.DetailShapes,
+    since_seq: int = 0,
+    max_rows: int | None = None,
+) -> pa.Table:
+    """The rows of :func:`events_table` in the store's compact form
+    (:data:`STORED_EVENT_SCHEMA`): each row's details are its shape's template (see
+    ``shapes.take_new()``) with the NUL marks replaced by ``n0``, ``n1``, ``n2`` in turn."""
+    return _table(
+        STORED_EVENT_SCHEMA,
+        lambda since, rows: engine.stored_events_buffers(shapes, since, rows),
+        since_seq,
+        max_rows,
+    )
 
 
 def tick_aggregates(

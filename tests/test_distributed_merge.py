@@ -24,7 +24,8 @@ from tests.cli_support import DEMO, invoke
 from tests.store_support import FIXTURES, persisted
 
 STORED = [t for t in TABLES if t is not SchemaVersionRow and t.view_since is None]
-"""The tables rows are stored in (the views ``events`` and ``payments`` show ``event_data``)."""
+"""The tables rows are stored in (the views ``events``, ``event_data`` and ``payments`` show
+``event_rows`` and ``event_shapes``)."""
 DATA_TABLES = [t.table for t in STORED]
 
 
@@ -35,6 +36,8 @@ def contents(db: Path) -> dict[str, list[tuple[object, ...]]]:
         out = {}
         for model in STORED:
             rows = con.execute(f"SELECT * FROM {model.table}").fetchall()
+            # Lists (event_shapes.parts) as tuples, so rows can be compared as sets.
+            rows = [tuple(tuple(v) if isinstance(v, list) else v for v in r) for r in rows]
             out[model.table] = sorted(rows, key=repr)
         return out
     finally:
@@ -68,7 +71,10 @@ def test_every_table_has_a_merge_key() -> None:
             continue  # a view: merged through the table it shows
         key = merge_key(model)
         assert key and set(key) <= set(model.model_fields), model.table
-    assert MERGE_KEYS == {"event_data": ("simulation_id", "seq")}
+    assert MERGE_KEYS == {
+        "event_data": ("simulation_id", "seq"),
+        "event_rows": ("simulation_id", "seq"),
+    }
 
 
 def test_merged_store_holds_every_row_once_and_replays_like_the_shard(
@@ -168,7 +174,7 @@ def test_a_run_left_running_by_a_killed_process_merges_as_interrupted(
     con = duckdb.connect(str(killed))
     try:
         sid = con.execute("SELECT simulation_id FROM simulations").fetchall()[0][0]
-        for table in ("event_data", "daily_metrics", "daily_agent_metrics", "tick_metrics",
+        for table in ("event_rows", "daily_metrics", "daily_agent_metrics", "tick_metrics",
                       "agent_tick_metrics"):  # fmt: skip
             con.execute(f"DELETE FROM {table} WHERE day >= 2")
         con.execute("DELETE FROM checkpoints WHERE tick > 200")

@@ -17,9 +17,10 @@ import pyarrow as pa
 import pytest
 
 import paysim.store
+from paysim import _core
 from paysim.events import EVENT_SCHEMA
 from paysim.store import derive
-from paysim.store.coding import coded_from_text
+from paysim.store.coding import shapes_table, stored_from_text
 
 SID = "sim"
 AGENTS = ["A", "B"]
@@ -117,13 +118,11 @@ def store(tmp_path: Path) -> paysim.store.Store:
             "INSERT INTO agents VALUES (?, ?, ?, 0, 0, 0, 0.0, 0, NULL, NULL, '{}')",
             [SID, agent, position],
         )
-    coded = coded_from_text(_text_events(), AGENTS)
-    st.connection.register("coded", coded)
-    st.execute(
-        "INSERT INTO event_data SELECT ?, seq, tick, day, event_type, tx_key, agent_index, "
-        "counterparty_index, amount, details FROM coded",
-        [SID],
-    )
+    shapes = _core.DetailShapes(list(range(len(AGENTS))))
+    st.connection.register("stored", stored_from_text(_text_events(), AGENTS, shapes))
+    st.connection.register("shapes", shapes_table(shapes.take_new()))
+    st.execute("INSERT INTO event_rows SELECT ?, * FROM stored", [SID])
+    st.execute("INSERT INTO event_shapes SELECT ?, * FROM shapes", [SID])
     return st
 
 

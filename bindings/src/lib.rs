@@ -14,7 +14,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use paysim_core::engine::InjectRecord;
-use paysim_core::events::{EventsReleased, PrimitiveColumn, TickCounts, Utf8Column};
+use paysim_core::events::{
+    DetailShapes, EventsReleased, PrimitiveColumn, StoredEventBatch, TickCounts, Utf8Column,
+};
 use paysim_core::{Engine, EngineError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -163,6 +165,63 @@ fn released(py: Python<'_>, e: EventsReleased) -> PyErr {
 }
 
 /// One simulation. The config is the normalized engine JSON (docs/engine-config.md).
+/// The details templates of one stored run: shape numbers for
+/// `Engine.stored_events_buffers`, and the store position of each engine
+/// agent index.
+#[pyclass(name = "DetailShapes", module = "paysim._core")]
+struct PyDetailShapes {
+    inner: DetailShapes,
+}
+
+#[pymethods]
+impl PyDetailShapes {
+    #[new]
+    fn new(positions: Vec<i32>) -> Self {
+        PyDetailShapes {
+            inner: DetailShapes::new(positions),
+        }
+    }
+
+    /// The number of the shape of event type `event_type` (a catalogue code)
+    /// with `template` (its integers marked by NUL), added when new.
+    fn intern(&mut self, event_type: u8, template: &str) -> PyResult<i32> {
+        self.inner.intern(event_type, template).ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "cannot number a details shape of event type code {event_type}"
+            ))
+        })
+    }
+
+    /// Shapes added since the last call: `(number, event type code, template)`.
+    fn take_new(&mut self) -> Vec<(i32, u8, String)> {
+        self.inner.take_new()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+fn stored_columns<'py>(py: Python<'py>, b: &StoredEventBatch) -> Vec<(&'static str, Buffers<'py>)> {
+    let [n0, n1, n2] = &b.n;
+    vec![
+        ("seq", primitive_column(py, &b.seq)),
+        ("tick", primitive_column(py, &b.tick)),
+        ("day", primitive_column(py, &b.day)),
+        ("shape", primitive_column(py, &b.shape)),
+        ("tx_key", primitive_column(py, &b.tx_key)),
+        ("agent_index", primitive_column(py, &b.agent_index)),
+        (
+            "counterparty_index",
+            primitive_column(py, &b.counterparty_index),
+        ),
+        ("amount", primitive_column(py, &b.amount)),
+        ("n0", primitive_column(py, n0)),
+        ("n1", primitive_column(py, n1)),
+        ("n2", primitive_column(py, n2)),
+    ]
+}
+
 #[pyclass(name = "Engine", module = "paysim._core")]
 struct PyEngine {
     inner: Engine,
@@ -330,6 +389,32 @@ impl PyEngine {
         Ok((batch.len, cols))
     }
 
+    /// The rows of `events_buffers` in the store's compact form: `shape` (a
+    /// number in `shapes`: event type and details template), `tx_key`, agents
+    /// as store positions, and the details' integers in `n0`..`n2` (see
+    /// `paysim_core::events::StoredEventBatch`); exported with the GIL
+    /// released.
+    #[pyo3(signature = (shapes, since=0, max_rows=None))]
+    #[allow(clippy::type_complexity)]
+    fn stored_events_buffers<'py>(
+        &self,
+        py: Python<'py>,
+        mut shapes: PyRefMut<'_, PyDetailShapes>,
+        since: u64,
+        max_rows: Option<usize>,
+    ) -> PyResult<(usize, Vec<(&'static str, Buffers<'py>)>)> {
+        let (log, names, tpd) = (
+            self.inner.events(),
+            self.inner.names(),
+            self.inner.setup().tpd,
+        );
+        let inner = &mut shapes.inner;
+        let batch = py
+            .detach(|| log.export_stored(since, max_rows, tpd, &names, inner))
+            .map_err(|e| released(py, e))?;
+        Ok((batch.len, stored_columns(py, &batch)))
+    }
+
     /// Per-tick counts and per-tick, per-agent balance movements of the events with seqs in
     /// `[since, until)` (ENGINE.md §12.2), as two lists of `(column, buffers)` of `int64`
     /// columns (`agent_index` is `int32`), and the agents' balances at the end of the range
@@ -477,6 +562,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(event_types, m)?)?;
     m.add_function(wrap_pyfunction!(derive_seed, m)?)?;
     m.add_class::<PyEngine>()?;
+    m.add_class::<PyDetailShapes>()?;
     m.add_function(wrap_pyfunction!(run_many, m)?)?;
     arrivals::register(m)?;
     m.add_function(wrap_pyfunction!(policy::validate_policy, m)?)?;

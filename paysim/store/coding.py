@@ -1,7 +1,7 @@
 """Events in the stored form (ids as numbers) from the text form users see.
 
 The store sink reads its events from the engine already in the stored form
-(:func:`paysim.events.coded_events_table`). Events handed over as text instead, through the
+(:func:`paysim.events.stored_events_table`). Events handed over as text instead, through the
 sink protocol's ``write_events`` (a caller driving the sink by hand), are converted here: the
 payment id back to its key, each agent id to its position in the run. An id the engine cannot
 have written is a :class:`~paysim.exceptions.StoreError`, never a silently wrong row.
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from paysim import _core
-from paysim.events import CODED_EVENT_SCHEMA
+from paysim.events import CODED_EVENT_SCHEMA, STORED_EVENT_SCHEMA
 from paysim.exceptions import StoreError
 
 _TX_ID = r"^tx_(?P<root>[0-9]{8,17})(?:\.(?P<child>[1-9][0-9]{0,2}))?$"
@@ -99,3 +99,64 @@ def coded_from_text(batch: pa.RecordBatch | pa.Table, agents: Sequence[str]) -> 
         table["details"],
     ]
     return pa.Table.from_arrays(columns, schema=CODED_EVENT_SCHEMA)
+
+
+def stored_from_text(
+    batch: pa.RecordBatch | pa.Table, agents: Sequence[str], shapes: _core.DetailShapes
+) -> pa.Table:
+    """Events with the columns of ``paysim run --format events`` in the store's compact form
+    (:data:`~paysim.events.STORED_EVENT_SCHEMA`): each distinct details text of an event type
+    becomes a shape of its own in ``shapes``, with no integer left out."""
+    coded = coded_from_text(batch, agents)
+    codes = coded["event_type"].combine_chunks()
+    assert isinstance(codes, pa.DictionaryArray)
+    details = coded["details"].combine_chunks()
+    if pc.any(pc.match_substring(details, "\x00")).as_py():
+        raise StoreError("an event's details text holds a NUL character, which no JSON text has")
+    numbers: dict[tuple[int, str], int] = {}
+    shape = []
+    for code, text in zip(codes.indices.to_pylist(), details.to_pylist(), strict=True):
+        key = (int(code), str(text))
+        number = numbers.get(key)
+        if number is None:
+            number = numbers[key] = shapes.intern(*key)
+        shape.append(number)
+    none = pa.nulls(coded.num_rows, pa.int64())
+    columns = [
+        coded["seq"],
+        coded["tick"],
+        coded["day"],
+        pa.array(shape, pa.int32()),
+        coded["tx_key"],
+        coded["agent_index"],
+        coded["counterparty_index"],
+        coded["amount"],
+        none,
+        none,
+        none,
+    ]
+    return pa.Table.from_arrays(columns, schema=STORED_EVENT_SCHEMA)
+
+
+SHAPES_SCHEMA = pa.schema(
+    [
+        pa.field("shape", pa.int32(), nullable=False),
+        pa.field("event_type", pa.utf8(), nullable=False),
+        pa.field("parts", pa.list_(pa.utf8()), nullable=False),
+    ]
+)
+"""The columns of :func:`shapes_table` (``event_shapes`` without the run)."""
+
+
+def shapes_table(new: Sequence[tuple[int, int, str]]) -> pa.Table:
+    """``event_shapes`` rows of shapes from ``DetailShapes.take_new()``: the event type by
+    name, the template cut at its NUL marks."""
+    names = _core.event_types()
+    return pa.table(
+        [
+            pa.array([n for n, _, _ in new], pa.int32()),
+            pa.array([names[code] for _, code, _ in new], pa.utf8()),
+            pa.array([t.split("\x00") for _, _, t in new], pa.list_(pa.utf8())),
+        ],
+        schema=SHAPES_SCHEMA,
+    )

@@ -44,7 +44,10 @@ from paysim.store.migrations import SCHEMA_VERSION, check_readable
 from paysim.store.models import TABLES, SchemaVersionRow, SimulationRow, Table
 
 _ALIAS = "paysim_merge_source"
-MERGE_KEYS: dict[str, tuple[str, ...]] = {"event_data": ("simulation_id", "seq")}
+MERGE_KEYS: dict[str, tuple[str, ...]] = {
+    "event_data": ("simulation_id", "seq"),
+    "event_rows": ("simulation_id", "seq"),
+}
 """Keys of the tables that declare none (``event_data`` has no key constraint: its natural key).
 The views (``events``, ``payments``) are never merged: their tables are."""
 _STALE = ("status", "ended_at", "error")

@@ -24,7 +24,7 @@ import duckdb
 from paysim.exceptions import StoreError
 from paysim.store.ddl import schema_statements
 from paysim.store.models import TABLES, SchemaVersionRow, Table
-from paysim.store.views import MIGRATION_3
+from paysim.store.views import MIGRATION_3, MIGRATION_4
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "events stored with their ids as numbers (event_data) behind an events view that "
         "renders them; payments a view; macros paysim_tx_id and paysim_tx_key",
         MIGRATION_3,
+    ),
+    Migration(
+        4,
+        "events stored as details shapes (event_shapes) and rows with the details' integers "
+        "(event_rows); event_data a view with the columns of version 3; macro paysim_details",
+        MIGRATION_4,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -183,3 +183,68 @@ MIGRATION_3: tuple[str, ...] = (
 """Migration 3 after its generated DDL (which creates ``event_data``): the macros, the events
 of version 2 moved into ``event_data``, the ``events`` view, the check; the ``payments`` table
 replaced by a view that gives the same rows, checked likewise; the old tables dropped."""
+
+# -- schema version 4 ------------------------------------------------------------------------
+
+DETAILS_MACRO = """
+CREATE OR REPLACE MACRO paysim_details(parts, n0, n1, n2) AS
+concat(parts[1], n0::VARCHAR, parts[2], n1::VARCHAR, parts[3], n2::VARCHAR, parts[4])
+"""
+"""An event's details text from its shape's ``parts`` and its left-out integers (``concat``
+skips the nulls of the parts and integers a shape does not use)."""
+
+EVENT_DATA_VIEW = """
+CREATE OR REPLACE VIEW event_data AS
+SELECT r.simulation_id, r.seq, r.tick, r.day, s.event_type, r.tx_key, r.agent_index,
+       r.counterparty_index, r.amount, paysim_details(s.parts, r.n0, r.n1, r.n2) AS details
+FROM event_rows AS r
+JOIN event_shapes AS s ON s.simulation_id = r.simulation_id AND s.shape = r.shape
+"""
+"""Version 4: ``event_data`` (the table of version 3, same columns) as a view over the stored
+``event_rows`` and ``event_shapes``; ``events`` and ``payments`` keep reading it."""
+
+_CONVERT_SHAPES = """
+INSERT INTO event_shapes (simulation_id, shape, event_type, parts)
+SELECT simulation_id,
+       (row_number() OVER (PARTITION BY simulation_id ORDER BY first_seq) - 1)::INTEGER,
+       event_type, [details]
+FROM (SELECT simulation_id, event_type, details, min(seq) AS first_seq
+      FROM event_data_v3 GROUP BY simulation_id, event_type, details)
+"""
+
+_CONVERT_ROWS = """
+INSERT INTO event_rows (simulation_id, seq, tick, day, shape, tx_key, agent_index,
+                        counterparty_index, amount)
+SELECT e.simulation_id, e.seq, e.tick, e.day, s.shape, e.tx_key, e.agent_index,
+       e.counterparty_index, e.amount
+FROM event_data_v3 AS e
+JOIN event_shapes AS s ON s.simulation_id = e.simulation_id AND s.event_type = e.event_type
+                      AND s.parts[1] = e.details
+ORDER BY e.simulation_id, e.seq
+"""
+
+_CHECK_EVENT_DATA = """
+SELECT CASE WHEN count(*) > 0
+            THEN error('events of schema version 3 that version 4 cannot store exactly: '
+                       || count(*) || ' rows (the file was left as it was)')
+       END
+FROM ((SELECT * FROM event_data_v3 EXCEPT ALL SELECT * FROM event_data)
+      UNION ALL
+      (SELECT * FROM event_data EXCEPT ALL SELECT * FROM event_data_v3))
+"""
+
+MIGRATION_4: tuple[str, ...] = (
+    DETAILS_MACRO,
+    "ALTER TABLE event_data RENAME TO event_data_v3",
+    _CONVERT_SHAPES,
+    _CONVERT_ROWS,
+    EVENT_DATA_VIEW,
+    _CHECK_EVENT_DATA,
+    "DROP TABLE event_data_v3",
+    EVENTS_VIEW,
+    PAYMENTS_VIEW,
+)
+"""Migration 4 after its generated DDL (which creates ``event_rows`` and ``event_shapes``): each
+distinct details text of a version 3 run becomes one shape with no integer left out, the rows
+move into ``event_rows``, ``event_data`` becomes a view giving back exactly the rows it held
+(checked), and the ``events`` and ``payments`` views are made again over it."""

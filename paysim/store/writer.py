@@ -5,10 +5,11 @@ it records (for the engine's events, checkpoints and the per-bank counters of ea
 
 * ``open`` commits the run's row (status ``running``), its banks and a ``start`` checkpoint,
   then opens the first day's transaction;
-* ``take_events`` reads each step's events from the engine in the stored form (ids as numbers:
-  :func:`paysim.events.coded_events_table`, rendered on the engine's side of the GIL) and
-  appends them with DuckDB's Arrow scan (``INSERT INTO event_data SELECT … FROM batch``) a row
-  group at a time, never row by row; ``write_events`` takes text batches instead (for callers
+* ``take_events`` reads each step's events from the engine in the stored form (ids as numbers,
+  details as a shape and its integers: :func:`paysim.events.stored_events_table`, made on the
+  engine's side of the GIL) and appends them with DuckDB's Arrow scan
+  (``INSERT INTO event_rows SELECT … FROM batch``) a row group at a time, never row by row,
+  with the run's new ``event_shapes``; ``write_events`` takes text batches instead (for callers
   that drive the sink by hand) and converts them (:mod:`paysim.store.coding`);
 * ``end_of_day`` appends the rest of the day's events and queues the day's **commit**: its
   derived tables (:mod:`paysim.store.derive`), an ``end_of_day`` checkpoint (except after the
@@ -40,16 +41,17 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from paysim import _core
 from paysim.events import (
     BALANCE_MOVES_SCHEMA,
     TICK_COUNTS_SCHEMA,
-    coded_events_table,
+    stored_events_table,
     tick_aggregates,
 )
 from paysim.exceptions import StoreError
 from paysim.simulation import Simulation
 from paysim.store import derive, rows
-from paysim.store.coding import coded_from_text
+from paysim.store.coding import shapes_table, stored_from_text
 from paysim.store.ids import new_id
 from paysim.store.models import AgentRow, DailyAgentMetricsRow, DailyMetricsRow, SimulationRow
 from paysim.store.store import _LIVE, Store
@@ -63,9 +65,13 @@ EXPORT_ROWS = 65_536
 """Events read from the engine at a time."""
 
 _INSERT_EVENTS = (
-    "INSERT INTO event_data (simulation_id, seq, tick, day, event_type, tx_key, agent_index, "
-    "counterparty_index, amount, details) SELECT $sid, seq, tick, day, event_type, tx_key, "
-    "agent_index, counterparty_index, amount, details FROM {name}"
+    "INSERT INTO event_rows (simulation_id, seq, tick, day, shape, tx_key, agent_index, "
+    "counterparty_index, amount, n0, n1, n2) SELECT $sid, seq, tick, day, shape, tx_key, "
+    "agent_index, counterparty_index, amount, n0, n1, n2 FROM {name}"
+)
+_INSERT_SHAPES = (
+    "INSERT INTO event_shapes (simulation_id, shape, event_type, parts) "
+    "SELECT $sid, shape, event_type, parts FROM {name}"
 )
 
 
@@ -120,6 +126,9 @@ class StoreSink:
         self._engine_ids: list[str] = list(sim._engine.agent_ids())
         # The engine numbers its agents in its own order; the store by scenario position.
         self._positions = pa.array([position[a] for a in self._engine_ids], pa.int32())
+        self._shapes = _core.DetailShapes(self._positions.to_pylist())
+        """The run's details shapes (and the engine's agents renumbered to positions)."""
+        self._new_shapes: list[tuple[int, int, str]] = []
         self.events_written = 0
         self._buffer: list[pa.Table] = []
         self._buffered = 0
@@ -215,12 +224,13 @@ class StoreSink:
             tables = []
             seq = start_seq
             while seq < stop_seq:
-                table = coded_events_table(sim._engine, seq, min(EXPORT_ROWS, stop_seq - seq))
+                n = min(EXPORT_ROWS, stop_seq - seq)
+                table = stored_events_table(sim._engine, self._shapes, seq, n)
                 if table.num_rows == 0:
                     break
-                table = self._by_position(table, "agent_index")
-                tables.append(self._by_position(table, "counterparty_index"))
+                tables.append(table)
                 seq += table.num_rows
+            self._new_shapes.extend(self._shapes.take_new())
         for table in tables:
             self._add(table)
 
@@ -234,7 +244,8 @@ class StoreSink:
         """Takes events in the text form (``paysim run --format events`` columns)."""
         assert isinstance(batch, pa.RecordBatch | pa.Table)
         if batch.num_rows:
-            self._add(coded_from_text(batch, self.agent_ids))
+            self._add(stored_from_text(batch, self.agent_ids, self._shapes))
+            self._new_shapes.extend(self._shapes.take_new())
             self._aggregated = False
 
     def _add(self, table: pa.Table) -> None:
@@ -248,6 +259,20 @@ class StoreSink:
     def _flush(self, *, whole: bool = False) -> None:
         """Appends the buffered events (only whole multiples of ``flush_rows`` of them, keeping
         the rest, when the day is not over)."""
+        shapes = self._shapes_table()
+        if shapes is not None:
+            sid = self.simulation_id
+
+            def add_shapes(con: duckdb.DuckDBPyConnection) -> None:
+                name = "_paysim_shapes"
+                with self._timed("append"):
+                    con.register(name, shapes)
+                    try:
+                        con.execute(_INSERT_SHAPES.format(name=name), {"sid": sid})
+                    finally:
+                        con.unregister(name)
+
+            self._submit("store event shapes", add_shapes)
         if not self._buffer:
             return
         # One contiguous chunk: DuckDB's Arrow scan appends it much faster than many small ones.
@@ -271,6 +296,13 @@ class StoreSink:
                     con.unregister(name)
 
         self._submit("store events", append)
+
+    def _shapes_table(self) -> pa.Table | None:
+        """The shapes found since the last flush (``None`` when there is none)."""
+        if not self._new_shapes:
+            return None
+        new, self._new_shapes = self._new_shapes, []
+        return shapes_table(new)
 
     # -- end of day -------------------------------------------------------------------------
 

@@ -22,7 +22,10 @@
 //! Ids and details are rendered only here, from the compact row; nothing is
 //! rendered at emission.
 
-use super::json::{write_details_encoded, Names};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::json::{write_details_encoded, write_details_template, Names, Slots};
 use super::log::{EventLog, EventRow, EventsReleased};
 use super::value::Interner;
 
@@ -173,6 +176,183 @@ impl CodedEventBatch {
         "amount",
         "details",
     ];
+}
+
+/// The events of [`EventBatch`] in a store's compact form: ids as numbers as in
+/// [`CodedEventBatch`], agents renumbered through the store's positions, and
+/// `details` split into a template ([`DetailShapes`], which also fixes the
+/// event type) and up to three integers:
+/// `seq int64, tick int64, day int64, shape int32, tx_key uint64?,
+/// agent_index int32?, counterparty_index int32?, amount int64?, n0 int64?,
+/// n1 int64?, n2 int64?`.
+///
+/// Row for row, the [`EventBatch`] details are the shape's template with its
+/// `i`-th [`Slots::MARK`] replaced by the decimal `n<i>` (the unused `n<i>` are
+/// null), and its event type is the shape's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredEventBatch {
+    /// Number of rows.
+    pub len: usize,
+    /// Sequence numbers (non-nullable).
+    pub seq: I64Column,
+    /// Ticks (non-nullable).
+    pub tick: I64Column,
+    /// `tick / ticks_per_day` (non-nullable).
+    pub day: I64Column,
+    /// Shape numbers in the [`DetailShapes`] the batch was exported with.
+    pub shape: I32Column,
+    /// Payment keys (the engine's `root << 8 | child`).
+    pub tx_key: U64Column,
+    /// Agents as store positions.
+    pub agent_index: I32Column,
+    /// Counterparties as store positions.
+    pub counterparty_index: I32Column,
+    /// Amounts in cents.
+    pub amount: I64Column,
+    /// The integers left out of the details, in order.
+    pub n: [I64Column; Slots::CAPACITY],
+}
+
+impl StoredEventBatch {
+    /// Column names in schema order.
+    pub const COLUMN_NAMES: [&'static str; 11] = [
+        "seq",
+        "tick",
+        "day",
+        "shape",
+        "tx_key",
+        "agent_index",
+        "counterparty_index",
+        "amount",
+        "n0",
+        "n1",
+        "n2",
+    ];
+}
+
+/// FxHash (the multiply-rotate hash rustc uses): the interner's keys are short
+/// and produced by the engine itself, so a fast non-keyed hash is enough.
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// The details templates of one run's stored events: each distinct (event
+/// type, template) pair gets the next number from 0. A store keeps one per
+/// run, passes it to every [`EventLog::export_stored`] of the run and writes
+/// the new shapes ([`DetailShapes::take_new`]) next to the rows that use them.
+#[derive(Clone, Debug, Default)]
+pub struct DetailShapes {
+    /// Key: the event type code as one char, then the template.
+    ids: HashMap<String, i32, BuildHasherDefault<FxHasher>>,
+    /// Every shape in number order: (event type code, template).
+    shapes: Vec<(u8, String)>,
+    /// Shapes already handed out by `take_new`.
+    taken: usize,
+    /// Store position of each engine agent index.
+    positions: Vec<i32>,
+}
+
+impl DetailShapes {
+    /// Empty, with the store position of each engine agent index (an index
+    /// beyond `positions` is kept as it is).
+    pub fn new(positions: Vec<i32>) -> Self {
+        DetailShapes {
+            positions,
+            ..DetailShapes::default()
+        }
+    }
+
+    /// The number of `(code, template)`, given the key `code as char` +
+    /// `template`; `None` when a run has more than `i32::MAX` shapes.
+    fn intern_key(&mut self, key: &str) -> Option<i32> {
+        if let Some(&id) = self.ids.get(key) {
+            return Some(id);
+        }
+        let id = i32::try_from(self.shapes.len()).ok()?;
+        let mut chars = key.chars();
+        let code = chars.next().and_then(|c| u8::try_from(c).ok())?;
+        self.shapes.push((code, chars.as_str().to_string()));
+        self.ids.insert(key.to_string(), id);
+        Some(id)
+    }
+
+    /// The number of the shape of event type `code` with `template` (adding
+    /// it when new); `None` past `i32::MAX` shapes or for a code above 127.
+    pub fn intern(&mut self, code: u8, template: &str) -> Option<i32> {
+        if code > 127 {
+            return None;
+        }
+        let mut key = String::with_capacity(template.len() + 1);
+        key.push(char::from(code));
+        key.push_str(template);
+        self.intern_key(&key)
+    }
+
+    /// Shapes added since the last call: `(number, event type code, template)`.
+    pub fn take_new(&mut self) -> Vec<(i32, u8, String)> {
+        let start = self.taken;
+        self.taken = self.shapes.len();
+        self.shapes
+            .iter()
+            .enumerate()
+            .skip(start)
+            .map(|(i, (code, t))| (i32::try_from(i).unwrap_or(i32::MAX), *code, t.clone()))
+            .collect()
+    }
+
+    /// Number of shapes.
+    pub fn len(&self) -> usize {
+        self.shapes.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.shapes.is_empty()
+    }
+
+    fn position(&self, agent: Option<u32>) -> Option<i32> {
+        let a = agent?;
+        let i = usize::try_from(a).ok()?;
+        self.positions
+            .get(i)
+            .copied()
+            .or_else(|| i32::try_from(a).ok())
+    }
 }
 
 /// Validity bitmap under construction.
@@ -391,7 +571,6 @@ impl CommonBuilder {
 /// A batch shape under construction: rows are pushed by the shared export loop.
 trait BatchBuilder: Sized {
     type Batch;
-    fn with_capacity(rows: usize) -> Self;
     /// Appends one row; `false` (row possibly half written) when a `utf8`
     /// column would pass Arrow's `i32` offset range.
     fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool;
@@ -408,9 +587,7 @@ struct TextBuilder {
     counterparty_id: Utf8Builder,
 }
 
-impl BatchBuilder for TextBuilder {
-    type Batch = EventBatch;
-
+impl TextBuilder {
     fn with_capacity(rows: usize) -> Self {
         TextBuilder {
             common: CommonBuilder::with_capacity(rows),
@@ -420,6 +597,10 @@ impl BatchBuilder for TextBuilder {
             counterparty_id: Utf8Builder::with_capacity(rows, 8),
         }
     }
+}
+
+impl BatchBuilder for TextBuilder {
+    type Batch = EventBatch;
 
     fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
         let mut ok = self.event_type.push_str(r.ty.as_str());
@@ -479,9 +660,7 @@ struct CodedBuilder {
     counterparty_index: PrimitiveBuilder<i32>,
 }
 
-impl BatchBuilder for CodedBuilder {
-    type Batch = CodedEventBatch;
-
+impl CodedBuilder {
     fn with_capacity(rows: usize) -> Self {
         CodedBuilder {
             common: CommonBuilder::with_capacity(rows),
@@ -491,6 +670,10 @@ impl BatchBuilder for CodedBuilder {
             counterparty_index: PrimitiveBuilder::with_capacity(rows),
         }
     }
+}
+
+impl BatchBuilder for CodedBuilder {
+    type Batch = CodedEventBatch;
 
     fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
         self.event_type.push(r.ty.code());
@@ -529,6 +712,117 @@ impl BatchBuilder for CodedBuilder {
     }
 }
 
+struct StoredBuilder<'s> {
+    shapes: &'s mut DetailShapes,
+    seq: PrimitiveBuilder<i64>,
+    tick: PrimitiveBuilder<i64>,
+    day: PrimitiveBuilder<i64>,
+    shape: PrimitiveBuilder<i32>,
+    tx_key: PrimitiveBuilder<u64>,
+    agent_index: PrimitiveBuilder<i32>,
+    counterparty_index: PrimitiveBuilder<i32>,
+    amount: PrimitiveBuilder<i64>,
+    n: [PrimitiveBuilder<i64>; Slots::CAPACITY],
+    key: String,
+    slots: Slots,
+    /// Set when a run passes `i32::MAX` shapes: the batch ends there.
+    full: bool,
+}
+
+impl<'s> StoredBuilder<'s> {
+    fn new(shapes: &'s mut DetailShapes, rows: usize) -> Self {
+        StoredBuilder {
+            shapes,
+            seq: PrimitiveBuilder::with_capacity(rows),
+            tick: PrimitiveBuilder::with_capacity(rows),
+            day: PrimitiveBuilder::with_capacity(rows),
+            shape: PrimitiveBuilder::with_capacity(rows),
+            tx_key: PrimitiveBuilder::with_capacity(rows),
+            agent_index: PrimitiveBuilder::with_capacity(rows),
+            counterparty_index: PrimitiveBuilder::with_capacity(rows),
+            amount: PrimitiveBuilder::with_capacity(rows),
+            n: core::array::from_fn(|_| PrimitiveBuilder::with_capacity(rows)),
+            key: String::with_capacity(128),
+            slots: Slots::default(),
+            full: false,
+        }
+    }
+}
+
+impl BatchBuilder for StoredBuilder<'_> {
+    type Batch = StoredEventBatch;
+
+    fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
+        self.key.clear();
+        self.key.push(char::from(r.ty.code()));
+        write_details_template(
+            &mut self.key,
+            details,
+            cx.strings,
+            cx.names,
+            &mut cx.scratch,
+            &mut self.slots,
+        );
+        let Some(shape) = self.shapes.intern_key(&self.key) else {
+            self.full = true;
+            return false;
+        };
+        self.shape.push(Some(shape));
+        self.seq
+            .push(Some(i64::try_from(r.seq).unwrap_or(i64::MAX)));
+        self.tick.push(Some(i64::from(r.tick)));
+        self.day.push(Some(i64::from(
+            r.tick.checked_div(cx.ticks_per_day).unwrap_or(0),
+        )));
+        self.tx_key.push(r.tx);
+        self.agent_index.push(self.shapes.position(r.agent));
+        self.counterparty_index.push(self.shapes.position(r.cp));
+        self.amount.push(r.amount);
+        for (i, b) in self.n.iter_mut().enumerate() {
+            b.push((i < self.slots.len).then(|| self.slots.values.get(i).copied().unwrap_or(0)));
+        }
+        true
+    }
+
+    fn truncate_rows(&mut self, rows: usize) {
+        for b in [
+            &mut self.seq,
+            &mut self.tick,
+            &mut self.day,
+            &mut self.amount,
+        ] {
+            b.truncate_rows(rows);
+        }
+        for b in [
+            &mut self.shape,
+            &mut self.agent_index,
+            &mut self.counterparty_index,
+        ] {
+            b.truncate_rows(rows);
+        }
+        self.tx_key.truncate_rows(rows);
+        for b in &mut self.n {
+            b.truncate_rows(rows);
+        }
+    }
+
+    fn finish(self, len: usize) -> StoredEventBatch {
+        let [n0, n1, n2] = self.n;
+        StoredEventBatch {
+            len,
+            seq: self.seq.finish(),
+            tick: self.tick.finish(),
+            day: self.day.finish(),
+            shape: self.shape.finish(),
+            tx_key: self.tx_key.finish(),
+            agent_index: self.agent_index.finish(),
+            counterparty_index: self.counterparty_index.finish(),
+            amount: self.amount.finish(),
+            n: [n0.finish(), n1.finish(), n2.finish()],
+        }
+    }
+}
+
 impl EventLog {
     /// The retained events with seq ≥ `from_seq`, at most `max_rows` of them,
     /// as one Arrow-layout batch (`events_since`).
@@ -546,7 +840,13 @@ impl EventLog {
         ticks_per_day: u32,
         names: &dyn Names,
     ) -> Result<EventBatch, EventsReleased> {
-        self.export_with::<TextBuilder>(from_seq, max_rows, ticks_per_day, names)
+        self.export_with(
+            from_seq,
+            max_rows,
+            ticks_per_day,
+            names,
+            TextBuilder::with_capacity,
+        )
     }
 
     /// The rows of [`EventLog::export`] with their ids as numbers
@@ -558,7 +858,30 @@ impl EventLog {
         ticks_per_day: u32,
         names: &dyn Names,
     ) -> Result<CodedEventBatch, EventsReleased> {
-        self.export_with::<CodedBuilder>(from_seq, max_rows, ticks_per_day, names)
+        self.export_with(
+            from_seq,
+            max_rows,
+            ticks_per_day,
+            names,
+            CodedBuilder::with_capacity,
+        )
+    }
+
+    /// The rows of [`EventLog::export`] in a store's compact form
+    /// ([`StoredEventBatch`]), their details templates interned in `shapes`
+    /// (which also renumbers the agents); the same range, paging and limits
+    /// (a batch also ends early should `shapes` pass `i32::MAX` entries).
+    pub fn export_stored(
+        &self,
+        from_seq: u64,
+        max_rows: Option<usize>,
+        ticks_per_day: u32,
+        names: &dyn Names,
+        shapes: &mut DetailShapes,
+    ) -> Result<StoredEventBatch, EventsReleased> {
+        self.export_with(from_seq, max_rows, ticks_per_day, names, |rows| {
+            StoredBuilder::new(shapes, rows)
+        })
     }
 
     fn export_with<B: BatchBuilder>(
@@ -567,13 +890,14 @@ impl EventLog {
         max_rows: Option<usize>,
         ticks_per_day: u32,
         names: &dyn Names,
+        make: impl FnOnce(usize) -> B,
     ) -> Result<B::Batch, EventsReleased> {
         let start = self.locate(from_seq)?;
         let available =
             usize::try_from(self.next_seq().saturating_sub(from_seq)).unwrap_or(usize::MAX);
         let n = max_rows.map_or(available, |m| m.min(available));
         let cap = if start.is_some() { n } else { 0 };
-        let mut builder = B::with_capacity(cap);
+        let mut builder = make(cap);
         let mut cx = RowContext {
             strings: &self.strings,
             names,

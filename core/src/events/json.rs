@@ -103,6 +103,36 @@ pub fn write_i64(out: &mut String, v: i64) {
     write_u64(out, v.unsigned_abs());
 }
 
+/// Integers taken out of a details object to make its template
+/// ([`write_details_template`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slots {
+    /// The integers, in rendering order; `len` of them are set.
+    pub values: [i64; Slots::CAPACITY],
+    /// How many are set.
+    pub len: usize,
+}
+
+impl Slots {
+    /// Integers a template can leave out; the rest stay in its text.
+    pub const CAPACITY: usize = 3;
+    /// What marks a left-out integer in a template: a byte JSON text never
+    /// holds raw (control characters in strings are escaped).
+    pub const MARK: char = '\u{0}';
+
+    /// Takes `v` into the next free slot (`false` when full).
+    fn take(&mut self, v: i64) -> bool {
+        match self.values.get_mut(self.len) {
+            Some(slot) => {
+                *slot = v;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// Renders visitor calls as JSON values.
 struct JsonSink<'o, 'n> {
     out: &'o mut String,
@@ -110,6 +140,23 @@ struct JsonSink<'o, 'n> {
     scratch: &'o mut String,
     first_item: bool,
     in_list: bool,
+    /// When set, non-zero integers that are not list items go here (while
+    /// there is room) and leave a [`Slots::MARK`] in the text.
+    slots: Option<&'o mut Slots>,
+}
+
+impl JsonSink<'_, '_> {
+    /// Whether `v` went into a slot (a mark written instead of its digits).
+    fn slotted(&mut self, v: Option<i64>) -> bool {
+        let (Some(slots), Some(v)) = (self.slots.as_deref_mut(), v) else {
+            return false;
+        };
+        if self.in_list || v == 0 || !slots.take(v) {
+            return false;
+        }
+        self.out.push(Slots::MARK);
+        true
+    }
 }
 
 impl Sink for JsonSink<'_, '_> {
@@ -121,6 +168,8 @@ impl Sink for JsonSink<'_, '_> {
             self.first_item = false;
         }
         match v {
+            Scalar::I64(x) if self.slotted(Some(x)) => {}
+            Scalar::U64(x) if self.slotted(i64::try_from(x).ok()) => {}
             Scalar::I64(x) => write_i64(self.out, x),
             Scalar::U64(x) => write_u64(self.out, x),
             Scalar::F64(x) => write_f64_json(self.out, x),
@@ -168,6 +217,35 @@ pub(super) fn write_details_encoded(
     names: &dyn Names,
     scratch: &mut String,
 ) {
+    write_details_with(out, bytes, strings, names, scratch, None);
+}
+
+/// Appends the details object of one encoded row as a template: the JSON text
+/// with its first [`Slots::CAPACITY`] non-zero integers that are not list
+/// items replaced by [`Slots::MARK`], those integers in `slots` (cleared
+/// first). Putting each integer back at its mark gives exactly the text of
+/// [`write_details_encoded`]; zeros and further integers stay in the text, so
+/// the events of one kind share few templates.
+pub(super) fn write_details_template(
+    out: &mut String,
+    bytes: &[u8],
+    strings: &Interner,
+    names: &dyn Names,
+    scratch: &mut String,
+    slots: &mut Slots,
+) {
+    *slots = Slots::default();
+    write_details_with(out, bytes, strings, names, scratch, Some(slots));
+}
+
+fn write_details_with(
+    out: &mut String,
+    bytes: &[u8],
+    strings: &Interner,
+    names: &dyn Names,
+    scratch: &mut String,
+    mut slots: Option<&mut Slots>,
+) {
     let start = out.len();
     out.push('{');
     let mut r = Reader::new(bytes);
@@ -187,6 +265,7 @@ pub(super) fn write_details_encoded(
             scratch,
             first_item: true,
             in_list: false,
+            slots: slots.as_deref_mut(),
         };
         if decode_val(&mut r, strings, &mut sink).is_none() {
             break false;
@@ -197,6 +276,9 @@ pub(super) fn write_details_encoded(
     } else {
         out.truncate(start);
         out.push_str("{}");
+        if let Some(slots) = slots {
+            *slots = Slots::default();
+        }
     }
 }
 
@@ -213,6 +295,7 @@ pub fn write_details_owned(out: &mut String, details: &[(Key, OwnedVal)], names:
             scratch: &mut scratch,
             first_item: true,
             in_list: false,
+            slots: None,
         };
         replay_owned(v, &mut sink);
     }

@@ -58,12 +58,13 @@ mod value;
 mod tests;
 
 pub use export::{
-    CodedEventBatch, EventBatch, I32Column, I64Column, PrimitiveColumn, U64Column, Utf8Column,
+    CodedEventBatch, DetailShapes, EventBatch, I32Column, I64Column, PrimitiveColumn,
+    StoredEventBatch, U64Column, Utf8Column,
 };
 pub use flows::{BalanceMoves, TickCounts};
 pub use json::{
     event_json_line, write_details_owned, write_f64_json, write_i64, write_json_string,
-    write_root_tx_id, write_u64, Names,
+    write_root_tx_id, write_u64, Names, Slots,
 };
 pub use kinds::{EventType, Key, UnknownName};
 pub use log::{EventIter, EventLog, EventRow, EventView, EventsReleased, RowIter, CHUNK_ROWS};

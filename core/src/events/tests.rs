@@ -702,6 +702,190 @@ fn coded_export_matches_text_export() {
     );
 }
 
+/// Puts the integers of a stored row back at the marks of its template.
+fn rebuild(template: &str, n: &[Option<i64>]) -> String {
+    let mut out = String::new();
+    let mut values = n.iter();
+    for c in template.chars() {
+        if c == Slots::MARK {
+            let v = values.next().copied().flatten().expect("a value per mark");
+            write_i64(&mut out, v);
+        } else {
+            out.push(c);
+        }
+    }
+    assert!(
+        values.all(Option::is_none),
+        "values beyond the marks must be null"
+    );
+    out
+}
+
+/// The stored export is the text export in another form: each row's details
+/// are its shape's template with the row's integers put back, its event type
+/// is the shape's, its agents are renumbered through the store's positions,
+/// and one `DetailShapes` numbers templates consistently across pages.
+#[test]
+fn stored_export_rebuilds_the_text_export() {
+    let names = TestNames::new();
+    let mut log = EventLog::with_start_seq(3);
+    let mut rng = Rng(97);
+    let n = 2 * CHUNK_ROWS + 71;
+    let ints = [0i64, 1, -1, 7, 42, i64::MIN, i64::MAX, 1_000_000_000_000];
+    for i in 0..n {
+        let pick = |rng: &mut Rng| ints[rng.below(ints.len() as u64) as usize];
+        let (a, b, c, d) = (
+            pick(&mut rng),
+            pick(&mut rng),
+            pick(&mut rng),
+            pick(&mut rng),
+        );
+        let big = [u64::MAX, 5, 0][rng.below(3) as usize];
+        let list = [a, b];
+        let strs = ["x\u{0}y", "plain"];
+        let ty = EventType::ALL[rng.below(EventType::ALL.len() as u64) as usize];
+        let details: Vec<(Key, Val<'_>)> = match rng.below(5) {
+            0 => vec![],
+            1 => vec![
+                (Key::DeadlineTick, Val::U64(big)),
+                (Key::Priority, Val::I64(a)),
+            ],
+            2 => vec![
+                (Key::Overdraft, Val::I64(a)),
+                (Key::Delay, Val::I64(b)),
+                (Key::Collateral, Val::I64(c)),
+                (Key::Liquidity, Val::I64(d)),
+                (Key::DeadlinePenalty, Val::I64(a)),
+            ],
+            3 => vec![
+                (Key::ChildAmounts, Val::I64List(&list)),
+                (Key::DecisionPath, Val::StrList(&strs)),
+                (Key::FrictionCost, Val::I64(b)),
+                (Key::Reason, Val::Str(strs[0])),
+            ],
+            _ => vec![
+                (Key::CollateralHaircut, Val::F64(0.02)),
+                (Key::Divisible, Val::Bool(a > 0)),
+                (Key::Source, Val::Null),
+                (Key::QueuedTxId, Val::Tx(rng.below(1500) + 1)),
+                (Key::NetPayer, Val::Agent(rng.below(4) as u32)),
+                (Key::SenderBalanceAfter, Val::I64(c)),
+            ],
+        };
+        let tx = (rng.below(3) != 0).then(|| rng.below(2500) + 1);
+        let ag = (rng.below(4) != 0).then(|| rng.below(4) as u32);
+        let cp = (rng.below(2) == 0).then(|| rng.below(4) as u32);
+        let amt = (rng.below(5) != 0).then(|| rng.next() as i64);
+        log.emit((i / 9) as u32, ty, tx, ag, cp, amt, &details);
+    }
+    let text = log.export(3, None, 60, &names).expect("export");
+    // The store numbers the agents in its own order: here reversed.
+    let positions = vec![3, 2, 1, 0];
+    let mut shapes = DetailShapes::new(positions.clone());
+    let mut pages = Vec::new();
+    let mut next = 3u64;
+    while next < log.next_seq() {
+        let page = log
+            .export_stored(next, Some(5000), 60, &names, &mut shapes)
+            .expect("page");
+        assert!(page.len > 0);
+        next += page.len as u64;
+        pages.push(page);
+    }
+    let new = shapes.take_new();
+    assert_eq!(new.len(), shapes.len());
+    assert!(
+        shapes.take_new().is_empty(),
+        "each shape is handed out once"
+    );
+    let mut row = 0usize;
+    for page in &pages {
+        for i in 0..page.len {
+            let shape = page.shape.value(i).expect("shape");
+            let (number, code, template) = &new[usize::try_from(shape).expect("shape")];
+            assert_eq!(*number, shape);
+            let ty = EventType::from_code(*code).expect("code");
+            assert_eq!(Some(ty.as_str()), text.event_type.value(row));
+            let n = [page.n[0].value(i), page.n[1].value(i), page.n[2].value(i)];
+            assert_eq!(
+                rebuild(template, &n),
+                text.details.value(row).expect("details"),
+                "row {row}"
+            );
+            assert_eq!(page.seq.value(i), text.seq.value(row));
+            assert_eq!(page.tick.value(i), text.tick.value(row));
+            assert_eq!(page.day.value(i), text.day.value(row));
+            assert_eq!(page.amount.value(i), text.amount.value(row));
+            let agent = |c: &I32Column| {
+                c.value(i).map(|p| {
+                    let index = positions.iter().position(|&q| q == p).expect("position");
+                    names.agent_id(index as u32).to_owned()
+                })
+            };
+            assert_eq!(
+                agent(&page.agent_index).as_deref(),
+                text.agent_id.value(row)
+            );
+            assert_eq!(
+                agent(&page.counterparty_index).as_deref(),
+                text.counterparty_id.value(row)
+            );
+            let mut id = String::new();
+            let rendered = page.tx_key.value(i).map(|k| {
+                names.tx_id(k, &mut id);
+                id.clone()
+            });
+            assert_eq!(rendered.as_deref(), text.tx_id.value(row));
+            row += 1;
+        }
+    }
+    assert_eq!(row, n);
+    // Interning by hand gives the numbers the export gave.
+    let (number, code, template) = new.last().expect("a shape");
+    assert_eq!(shapes.intern(*code, template), Some(*number));
+    assert_eq!(shapes.intern(200, "{}"), None);
+
+    // Events of one kind that differ only in their non-zero integers share a
+    // shape; a zero stays in the text.
+    let mut log = EventLog::new();
+    for i in 1..=1000i64 {
+        let p = if i == 500 { 0 } else { i % 9 + 1 };
+        let details = [
+            (Key::DeadlineTick, Val::U64(i as u64 * 3)),
+            (Key::Priority, Val::I64(p)),
+            (Key::Source, Val::Str("generated")),
+        ];
+        log.emit(
+            0,
+            EventType::Arrival,
+            Some(i as u64),
+            Some(0),
+            Some(1),
+            Some(i),
+            &details,
+        );
+    }
+    let mut shapes = DetailShapes::new(vec![0, 1]);
+    let batch = log
+        .export_stored(0, None, 60, &names, &mut shapes)
+        .expect("export");
+    let new = shapes.take_new();
+    let templates: Vec<&str> = new.iter().map(|(_, _, t)| t.as_str()).collect();
+    assert_eq!(
+        templates,
+        [
+            "{\"deadline_tick\":\u{0},\"priority\":\u{0},\"source\":\"generated\"}",
+            "{\"deadline_tick\":\u{0},\"priority\":0,\"source\":\"generated\"}",
+        ]
+    );
+    assert_eq!(batch.shape.value(499), Some(1));
+    assert_eq!(batch.n[1].value(499), None);
+    assert_eq!(
+        (batch.n[0].value(9), batch.n[1].value(9)),
+        (Some(30), Some(2))
+    );
+}
+
 #[test]
 fn no_nulls_means_no_bitmap() {
     let mut log = EventLog::new();
