@@ -73,7 +73,7 @@ def test_every_table_has_a_merge_key() -> None:
         assert key and set(key) <= set(model.model_fields), model.table
     assert MERGE_KEYS == {
         "event_data": ("simulation_id", "seq"),
-        "event_rows": ("simulation_id", "seq"),
+        "event_rows": ("run_key", "seq"),
     }
 
 

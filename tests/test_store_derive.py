@@ -18,9 +18,13 @@ import pytest
 
 import paysim.store
 from paysim import _core
-from paysim.events import EVENT_SCHEMA
+from paysim.events import EVENT_SCHEMA, events_table
+from paysim.exceptions import StoreError
+from paysim.simulation import Simulation
+from paysim.sinks import run_with_sinks
 from paysim.store import derive
 from paysim.store.coding import shapes_table, stored_from_text
+from paysim.store.ids import run_key
 
 SID = "sim"
 AGENTS = ["A", "B"]
@@ -121,8 +125,8 @@ def store(tmp_path: Path) -> paysim.store.Store:
     shapes = _core.DetailShapes(list(range(len(AGENTS))))
     st.connection.register("stored", stored_from_text(_text_events(), AGENTS, shapes))
     st.connection.register("shapes", shapes_table(shapes.take_new()))
-    st.execute("INSERT INTO event_rows SELECT ?, * FROM stored", [SID])
-    st.execute("INSERT INTO event_shapes SELECT ?, * FROM shapes", [SID])
+    st.execute("INSERT INTO event_rows SELECT ?, * FROM stored", [run_key(SID)])
+    st.execute("INSERT INTO event_shapes SELECT ?, ?, * FROM shapes", [SID, run_key(SID)])
     return st
 
 
@@ -223,3 +227,48 @@ def test_payments_by_hand(store: paysim.store.Store) -> None:
     )
     assert (tx2["deadline_tick"], tx2["priority"], tx2["divisible"]) == (3, 7, True)
     assert (tx2["rtgs_priority"], tx2["source"]) == ("Normal", "generated")
+
+
+def test_run_keys_are_the_same_in_python_and_sql(store: paysim.store.Store) -> None:
+    """``event_rows`` holds a run's key, computed by the writer in Python and by migrations and
+    users in SQL (``paysim_run_key``): the two must agree for any id."""
+    ids = [SID, "", "01a2493d-f821-72a3-8171-e7f63aee70b7", "ü-run 'quoted'", "x" * 300]
+    for sid in ids:
+        got = store.rows("SELECT paysim_run_key(?) AS k", [sid])[0]["k"]
+        assert isinstance(got, int)
+        assert got == run_key(sid)
+        assert 0 <= got < 1 << 60
+
+
+def test_the_stored_form_puts_back_every_details_text(tmp_path: Path) -> None:
+    """A persisted run whose events have many kinds of details (payments split, queued, settled
+    by offsetting, costs, collateral): the ``events`` view gives back exactly the text the engine
+    exports, while the shapes are far fewer than the events."""
+    sim = Simulation(Path("scenarios/crisis.yaml"))
+    with paysim.store.open(tmp_path / "r.duckdb", write=True) as st:
+        sink = paysim.store.StoreSink(st, sim)
+        run_with_sinks(sim, [sink])
+        shown = st.sql(
+            "SELECT * EXCLUDE (simulation_id) FROM events WHERE simulation_id = ? ORDER BY seq",
+            [sink.simulation_id],
+        )
+        shapes = st.rows(
+            "SELECT count(*) AS n, count(DISTINCT event_type) AS kinds FROM event_shapes "
+            "WHERE simulation_id = ?",
+            [sink.simulation_id],
+        )[0]
+    replay = Simulation(Path("scenarios/crisis.yaml"))
+    replay.run()
+    engine = events_table(replay._engine)
+    assert shown.num_rows == engine.num_rows > 1000
+    assert shown.cast(EVENT_SCHEMA).to_pylist() == engine.to_pylist()
+    assert shapes["kinds"] >= 10 and shapes["n"] < engine.num_rows / 10, shapes
+
+
+def test_a_details_text_with_a_nul_is_refused() -> None:
+    events = _text_events()
+    details = events["details"].to_pylist()
+    details[3] = '{"reason":"a\x00b"}'
+    bad = events.set_column(8, "details", pa.array(details, pa.utf8()))
+    with pytest.raises(StoreError, match="NUL"):
+        stored_from_text(bad, AGENTS, _core.DetailShapes(list(range(len(AGENTS)))))

@@ -46,7 +46,7 @@ from paysim.store.models import TABLES, SchemaVersionRow, SimulationRow, Table
 _ALIAS = "paysim_merge_source"
 MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "event_data": ("simulation_id", "seq"),
-    "event_rows": ("simulation_id", "seq"),
+    "event_rows": ("run_key", "seq"),
 }
 """Keys of the tables that declare none (``event_data`` has no key constraint: its natural key).
 The views (``events``, ``payments``) are never merged: their tables are."""

@@ -192,7 +192,7 @@ class EventStoredRow(Table):
         "DuckDB about half of what their details text did. Query `events` (or `event_data`)."
     )
 
-    simulation_id: str = col("The run.", since=4)
+    run_key: int = col("The run: `paysim_run_key(simulation_id)` (as in `event_shapes`).", since=4)
     seq: int = col("Event number in its run, from 0.", since=4)
     tick: int = col("Tick.", since=4)
     day: int = col("Day.", since=4)
@@ -222,6 +222,11 @@ class EventShapeRow(Table):
     )
 
     simulation_id: str = col("The run.", since=4)
+    run_key: int = col(
+        "`paysim_run_key(simulation_id)`: the first 60 bits of the SHA-256 of the id, what "
+        "`event_rows` stores instead of the id (a number is cheaper to store millions of times).",
+        since=4,
+    )
     shape: Int32 = col("Shape number within its run, from 0.", since=4)
     event_type: str = col("ENGINE.md §12.1.", since=4)
     parts: TextList = col("The details text, cut at the left-out integers.", since=4)

@@ -186,6 +186,12 @@ replaced by a view that gives the same rows, checked likewise; the old tables dr
 
 # -- schema version 4 ------------------------------------------------------------------------
 
+RUN_KEY_MACRO = """
+CREATE OR REPLACE MACRO paysim_run_key(simulation_id) AS
+('0x' || left(sha256(simulation_id), 15))::BIGINT
+"""
+"""The number ``event_rows`` stores a run's events under (:func:`paysim.store.ids.run_key`)."""
+
 DETAILS_MACRO = """
 CREATE OR REPLACE MACRO paysim_details(parts, n0, n1, n2) AS
 concat(parts[1], n0::VARCHAR, parts[2], n1::VARCHAR, parts[3], n2::VARCHAR, parts[4])
@@ -195,17 +201,17 @@ skips the nulls of the parts and integers a shape does not use)."""
 
 EVENT_DATA_VIEW = """
 CREATE OR REPLACE VIEW event_data AS
-SELECT r.simulation_id, r.seq, r.tick, r.day, s.event_type, r.tx_key, r.agent_index,
+SELECT s.simulation_id, r.seq, r.tick, r.day, s.event_type, r.tx_key, r.agent_index,
        r.counterparty_index, r.amount, paysim_details(s.parts, r.n0, r.n1, r.n2) AS details
 FROM event_rows AS r
-JOIN event_shapes AS s ON s.simulation_id = r.simulation_id AND s.shape = r.shape
+JOIN event_shapes AS s ON s.run_key = r.run_key AND s.shape = r.shape
 """
 """Version 4: ``event_data`` (the table of version 3, same columns) as a view over the stored
 ``event_rows`` and ``event_shapes``; ``events`` and ``payments`` keep reading it."""
 
 _CONVERT_SHAPES = """
-INSERT INTO event_shapes (simulation_id, shape, event_type, parts)
-SELECT simulation_id,
+INSERT INTO event_shapes (simulation_id, run_key, shape, event_type, parts)
+SELECT simulation_id, paysim_run_key(simulation_id),
        (row_number() OVER (PARTITION BY simulation_id ORDER BY first_seq) - 1)::INTEGER,
        event_type, [details]
 FROM (SELECT simulation_id, event_type, details, min(seq) AS first_seq
@@ -213,14 +219,22 @@ FROM (SELECT simulation_id, event_type, details, min(seq) AS first_seq
 """
 
 _CONVERT_ROWS = """
-INSERT INTO event_rows (simulation_id, seq, tick, day, shape, tx_key, agent_index,
+INSERT INTO event_rows (run_key, seq, tick, day, shape, tx_key, agent_index,
                         counterparty_index, amount)
-SELECT e.simulation_id, e.seq, e.tick, e.day, s.shape, e.tx_key, e.agent_index,
+SELECT s.run_key, e.seq, e.tick, e.day, s.shape, e.tx_key, e.agent_index,
        e.counterparty_index, e.amount
 FROM event_data_v3 AS e
 JOIN event_shapes AS s ON s.simulation_id = e.simulation_id AND s.event_type = e.event_type
                       AND s.parts[1] = e.details
-ORDER BY e.simulation_id, e.seq
+ORDER BY s.run_key, e.seq
+"""
+
+# Two runs of one file under one key (a chance of about n² / 2⁶¹) would mix their events: refused.
+_CHECK_RUN_KEYS = """
+SELECT CASE WHEN count(DISTINCT simulation_id) <> count(DISTINCT run_key)
+            THEN error('two runs of this file have the same run key (the file was left as it was)')
+       END
+FROM event_shapes
 """
 
 _CHECK_EVENT_DATA = """
@@ -234,9 +248,11 @@ FROM ((SELECT * FROM event_data_v3 EXCEPT ALL SELECT * FROM event_data)
 """
 
 MIGRATION_4: tuple[str, ...] = (
+    RUN_KEY_MACRO,
     DETAILS_MACRO,
     "ALTER TABLE event_data RENAME TO event_data_v3",
     _CONVERT_SHAPES,
+    _CHECK_RUN_KEYS,
     _CONVERT_ROWS,
     EVENT_DATA_VIEW,
     _CHECK_EVENT_DATA,

@@ -52,7 +52,7 @@ from paysim.exceptions import StoreError
 from paysim.simulation import Simulation
 from paysim.store import derive, rows
 from paysim.store.coding import shapes_table, stored_from_text
-from paysim.store.ids import new_id
+from paysim.store.ids import new_id, run_key
 from paysim.store.models import AgentRow, DailyAgentMetricsRow, DailyMetricsRow, SimulationRow
 from paysim.store.store import _LIVE, Store
 from paysim.store.worker import Inline, Worker
@@ -65,13 +65,13 @@ EXPORT_ROWS = 65_536
 """Events read from the engine at a time."""
 
 _INSERT_EVENTS = (
-    "INSERT INTO event_rows (simulation_id, seq, tick, day, shape, tx_key, agent_index, "
-    "counterparty_index, amount, n0, n1, n2) SELECT $sid, seq, tick, day, shape, tx_key, "
+    "INSERT INTO event_rows (run_key, seq, tick, day, shape, tx_key, agent_index, "
+    "counterparty_index, amount, n0, n1, n2) SELECT $key, seq, tick, day, shape, tx_key, "
     "agent_index, counterparty_index, amount, n0, n1, n2 FROM {name}"
 )
 _INSERT_SHAPES = (
-    "INSERT INTO event_shapes (simulation_id, shape, event_type, parts) "
-    "SELECT $sid, shape, event_type, parts FROM {name}"
+    "INSERT INTO event_shapes (simulation_id, run_key, shape, event_type, parts) "
+    "SELECT $sid, $key, shape, event_type, parts FROM {name}"
 )
 
 
@@ -105,6 +105,8 @@ class StoreSink:
         if sim.simulation_id is None:
             sim.simulation_id = new_id()
         self.simulation_id: str = sim.simulation_id
+        self.run_key = run_key(self.simulation_id)
+        """What the run's events are stored under (``event_rows.run_key``)."""
         self.overrides = dict(overrides or {})
         self.parent_simulation_id = parent_simulation_id
         self.resumed_from = resumed_from
@@ -259,6 +261,7 @@ class StoreSink:
     def _flush(self, *, whole: bool = False) -> None:
         """Appends the buffered events (only whole multiples of ``flush_rows`` of them, keeping
         the rest, when the day is not over)."""
+        key = self.run_key
         shapes = self._shapes_table()
         if shapes is not None:
             sid = self.simulation_id
@@ -268,7 +271,7 @@ class StoreSink:
                 with self._timed("append"):
                     con.register(name, shapes)
                     try:
-                        con.execute(_INSERT_SHAPES.format(name=name), {"sid": sid})
+                        con.execute(_INSERT_SHAPES.format(name=name), {"sid": sid, "key": key})
                     finally:
                         con.unregister(name)
 
@@ -291,7 +294,7 @@ class StoreSink:
             with self._timed("append"):
                 con.register(name, data)
                 try:
-                    con.execute(_INSERT_EVENTS.format(name=name), {"sid": sid})
+                    con.execute(_INSERT_EVENTS.format(name=name), {"key": key})
                 finally:
                     con.unregister(name)
 

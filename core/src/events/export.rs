@@ -25,7 +25,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::json::{write_details_encoded, write_details_template, Names, Slots};
+use super::json::{
+    write_details_encoded, write_details_key, write_details_template, Names, Slots,
+};
 use super::log::{EventLog, EventRow, EventsReleased};
 use super::value::Interner;
 
@@ -279,6 +281,9 @@ impl Hasher for FxHasher {
 pub struct DetailShapes {
     /// Key: the event type code as one char, then the template.
     ids: HashMap<String, i32, BuildHasherDefault<FxHasher>>,
+    /// Key: the event type code, then the bytes of `write_details_key`; a
+    /// cache in front of `ids` that spares rendering a template per row.
+    by_structure: HashMap<Vec<u8>, i32, BuildHasherDefault<FxHasher>>,
     /// Every shape in number order: (event type code, template).
     shapes: Vec<(u8, String)>,
     /// Shapes already handed out by `take_new`.
@@ -724,9 +729,8 @@ struct StoredBuilder<'s> {
     amount: PrimitiveBuilder<i64>,
     n: [PrimitiveBuilder<i64>; Slots::CAPACITY],
     key: String,
+    structure: Vec<u8>,
     slots: Slots,
-    /// Set when a run passes `i32::MAX` shapes: the batch ends there.
-    full: bool,
 }
 
 impl<'s> StoredBuilder<'s> {
@@ -743,8 +747,8 @@ impl<'s> StoredBuilder<'s> {
             amount: PrimitiveBuilder::with_capacity(rows),
             n: core::array::from_fn(|_| PrimitiveBuilder::with_capacity(rows)),
             key: String::with_capacity(128),
+            structure: Vec::with_capacity(128),
             slots: Slots::default(),
-            full: false,
         }
     }
 }
@@ -753,19 +757,33 @@ impl BatchBuilder for StoredBuilder<'_> {
     type Batch = StoredEventBatch;
 
     fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
-        self.key.clear();
-        self.key.push(char::from(r.ty.code()));
-        write_details_template(
-            &mut self.key,
-            details,
-            cx.strings,
-            cx.names,
-            &mut cx.scratch,
-            &mut self.slots,
-        );
-        let Some(shape) = self.shapes.intern_key(&self.key) else {
-            self.full = true;
-            return false;
+        self.structure.clear();
+        self.structure.push(r.ty.code());
+        write_details_key(&mut self.structure, details, cx.strings, &mut self.slots);
+        let shape = match self.shapes.by_structure.get(self.structure.as_slice()) {
+            Some(&shape) => shape,
+            None => {
+                // A structure not seen yet: render its template (same slots, same rule).
+                self.key.clear();
+                self.key.push(char::from(r.ty.code()));
+                let mut slots = Slots::default();
+                write_details_template(
+                    &mut self.key,
+                    details,
+                    cx.strings,
+                    cx.names,
+                    &mut cx.scratch,
+                    &mut slots,
+                );
+                debug_assert_eq!(slots, self.slots);
+                let Some(shape) = self.shapes.intern_key(&self.key) else {
+                    return false;
+                };
+                self.shapes
+                    .by_structure
+                    .insert(self.structure.clone(), shape);
+                shape
+            }
         };
         self.shape.push(Some(shape));
         self.seq

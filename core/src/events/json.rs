@@ -120,6 +120,15 @@ impl Slots {
     /// holds raw (control characters in strings are escaped).
     pub const MARK: char = '\u{0}';
 
+    /// Takes `v` into the next free slot when the rule lets it: a non-zero
+    /// integer that fits `i64` and is not a list item, while there is room.
+    fn offer(&mut self, v: Option<i64>, in_list: bool) -> bool {
+        match v {
+            Some(v) if !in_list && v != 0 => self.take(v),
+            _ => false,
+        }
+    }
+
     /// Takes `v` into the next free slot (`false` when full).
     fn take(&mut self, v: i64) -> bool {
         match self.values.get_mut(self.len) {
@@ -148,10 +157,11 @@ struct JsonSink<'o, 'n> {
 impl JsonSink<'_, '_> {
     /// Whether `v` went into a slot (a mark written instead of its digits).
     fn slotted(&mut self, v: Option<i64>) -> bool {
-        let (Some(slots), Some(v)) = (self.slots.as_deref_mut(), v) else {
+        let in_list = self.in_list;
+        let Some(slots) = self.slots.as_deref_mut() else {
             return false;
         };
-        if self.in_list || v == 0 || !slots.take(v) {
+        if !slots.offer(v, in_list) {
             return false;
         }
         self.out.push(Slots::MARK);
@@ -236,6 +246,88 @@ pub(super) fn write_details_template(
 ) {
     *slots = Slots::default();
     write_details_with(out, bytes, strings, names, scratch, Some(slots));
+}
+
+/// Writes what a details template depends on as bytes — keys, list
+/// structure, every value but the integers [`write_details_template`] leaves
+/// out (taken into `slots` by the same rule) — without rendering any text:
+/// two rows with equal bytes have equal templates. `false` for a malformed
+/// row (whose template is `{}`, with no slot).
+pub(super) fn write_details_key(
+    out: &mut Vec<u8>,
+    bytes: &[u8],
+    strings: &Interner,
+    slots: &mut Slots,
+) -> bool {
+    *slots = Slots::default();
+    let mut r = Reader::new(bytes);
+    loop {
+        if r.at_end() {
+            return true;
+        }
+        let Some(key) = r.byte().filter(|&k| Key::from_code(k).is_some()) else {
+            *slots = Slots::default();
+            return false;
+        };
+        out.push(key);
+        let mut sink = KeySink {
+            out,
+            slots,
+            in_list: false,
+        };
+        if decode_val(&mut r, strings, &mut sink).is_none() {
+            *slots = Slots::default();
+            return false;
+        }
+    }
+}
+
+/// The sink of [`write_details_key`]: a tag byte per value, then its bits.
+struct KeySink<'o> {
+    out: &'o mut Vec<u8>,
+    slots: &'o mut Slots,
+    in_list: bool,
+}
+
+impl KeySink<'_> {
+    fn tagged(&mut self, tag: u8, bits: &[u8]) {
+        self.out.push(tag);
+        self.out.extend_from_slice(bits);
+    }
+}
+
+impl Sink for KeySink<'_> {
+    fn scalar(&mut self, v: Scalar<'_>) {
+        match v {
+            Scalar::I64(x) if self.slots.offer(Some(x), self.in_list) => self.out.push(b'S'),
+            Scalar::U64(x) if self.slots.offer(i64::try_from(x).ok(), self.in_list) => {
+                self.out.push(b'S');
+            }
+            Scalar::I64(x) => self.tagged(b'i', &x.to_le_bytes()),
+            Scalar::U64(x) => self.tagged(b'u', &x.to_le_bytes()),
+            Scalar::F64(x) => self.tagged(b'f', &x.to_bits().to_le_bytes()),
+            Scalar::Bool(x) => self.out.push(if x { b'T' } else { b'F' }),
+            Scalar::Null => self.out.push(b'n'),
+            Scalar::Str(s) => {
+                let len = u64::try_from(s.len()).unwrap_or(u64::MAX);
+                self.tagged(b's', &len.to_le_bytes());
+                self.out.extend_from_slice(s.as_bytes());
+            }
+            Scalar::Tx(n) => self.tagged(b'x', &n.to_le_bytes()),
+            Scalar::Agent(i) => self.tagged(b'a', &i.to_le_bytes()),
+        }
+    }
+
+    fn begin_list(&mut self, _kind: ListKind, len: usize) {
+        let len = u64::try_from(len).unwrap_or(u64::MAX);
+        self.tagged(b'[', &len.to_le_bytes());
+        self.in_list = true;
+    }
+
+    fn end_list(&mut self) {
+        self.out.push(b']');
+        self.in_list = false;
+    }
 }
 
 fn write_details_with(
