@@ -262,7 +262,9 @@ def test_the_stored_form_puts_back_every_details_text(tmp_path: Path) -> None:
     engine = events_table(replay._engine)
     assert shown.num_rows == engine.num_rows > 1000
     assert shown.cast(EVENT_SCHEMA).to_pylist() == engine.to_pylist()
-    assert shapes["kinds"] >= 10 and shapes["n"] < engine.num_rows / 10, shapes
+    kinds, n = shapes["kinds"], shapes["n"]
+    assert isinstance(kinds, int) and isinstance(n, int)
+    assert kinds >= 10 and n < engine.num_rows / 10, shapes
 
 
 def test_a_details_text_with_a_nul_is_refused() -> None:
