@@ -175,7 +175,7 @@ def test_a_run_left_running_by_a_killed_process_merges_as_interrupted(
     try:
         sid = con.execute("SELECT simulation_id FROM simulations").fetchall()[0][0]
         for table in ("event_rows", "daily_metrics", "daily_agent_metrics", "tick_metrics",
-                      "agent_tick_metrics"):  # fmt: skip
+                      "agent_tick_rows"):  # fmt: skip
             con.execute(f"DELETE FROM {table} WHERE day >= 2")
         con.execute("DELETE FROM checkpoints WHERE tick > 200")
         con.execute(

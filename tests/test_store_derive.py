@@ -117,6 +117,15 @@ def _text_events() -> pa.Table:
 @pytest.fixture
 def store(tmp_path: Path) -> paysim.store.Store:
     st = paysim.store.open(tmp_path / "d.duckdb", write=True)
+    # The run's row: the views find a run's agents through it.
+    st.execute(
+        "INSERT INTO simulations (simulation_id, status, started_at, updated_at, config_json, "
+        "config_hash, seed, ticks_per_day, days, total_ticks, start_tick, ticks_done, days_done, "
+        "event_count, overrides, paysim_version, engine_version, writer_pid, run_info) VALUES "
+        "(?, 'completed', now()::TIMESTAMP, now()::TIMESTAMP, '{}', '', 1, 10, 1, 10, 0, 10, 1, "
+        "0, '{}', '', '', 0, '{}')",
+        [SID],
+    )
     for position, agent in enumerate(AGENTS):
         st.execute(
             "INSERT INTO agents VALUES (?, ?, ?, 0, 0, 0, 0.0, 0, NULL, NULL, '{}')",

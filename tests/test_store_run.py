@@ -20,6 +20,7 @@ from paysim.exceptions import SimulationError, StoreError
 from paysim.simulation import Simulation
 from paysim.sinks import run_with_sinks
 from paysim.store import StoreSink, derive
+from paysim.store.ids import run_key
 from tests.cli_support import REPO, SCENARIOS, balances_from_events, invoke, jsonl
 from tests.store_support import FIXTURES, LONG_DAYS, persisted, without_metadata
 
@@ -185,9 +186,11 @@ def test_engine_day_tables_equal_sql_over_the_stored_events(
                 )
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    for t in tables:
-                        con.execute(f"DELETE FROM {t} WHERE simulation_id = $sid AND day = $day",
-                                    params)  # fmt: skip
+                    con.execute(
+                        "DELETE FROM tick_metrics WHERE simulation_id = $sid AND day = $day", params
+                    )
+                    con.execute("DELETE FROM agent_tick_rows WHERE run_key = $key AND day = $day",
+                                {"key": run_key(sid), "day": day})  # fmt: skip
                     span = (day * tpd, (day + 1) * tpd)
                     derive.tick_metrics(con, sid, day, *span)
                     pairs = [(str(r["agent_id"]), int(str(r["opening_balance"]))) for r in opening]

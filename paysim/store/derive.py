@@ -25,6 +25,8 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
+from paysim.store.ids import run_key
+
 SETTLEMENT_TYPES = ("RtgsImmediateSettlement", "Queue2LiquidityRelease", "OffsetSettlement")
 _SETTLED = ", ".join(f"'{t}'" for t in SETTLEMENT_TYPES)
 
@@ -88,9 +90,9 @@ ORDER BY r.tick
 """
 
 _AGENT_TICK_METRICS = """
-INSERT INTO agent_tick_metrics (simulation_id, agent_id, tick, day, outflow, inflow, balance, cost)
+INSERT INTO agent_tick_rows (run_key, agent_index, tick, day, outflow, inflow, balance, cost)
 WITH per_tick AS ({moves})
-SELECT $sid, o.agent_id, p.tick, $day, p.outflow, p.inflow,
+SELECT $key, p.agent_index, p.tick, $day, p.outflow, p.inflow,
        o.opening_balance + sum(p.inflow - p.outflow)
            OVER (PARTITION BY p.agent_index ORDER BY p.tick ROWS UNBOUNDED PRECEDING),
        p.cost
@@ -98,14 +100,16 @@ FROM per_tick AS p JOIN {opening} AS o ON o.position = p.agent_index
 """
 
 _AGENT_TICK_ROWS = """
-INSERT INTO agent_tick_metrics (simulation_id, agent_id, tick, day, outflow, inflow, balance, cost)
-SELECT $sid, o.agent_id, m.tick, $day, m.outflow, m.inflow, m.balance, m.cost
-FROM {moves} AS m JOIN {opening} AS o ON o.position = m.agent_index
+INSERT INTO agent_tick_rows (run_key, agent_index, tick, day, outflow, inflow, balance, cost)
+SELECT $key, m.agent_index, m.tick, $day, m.outflow, m.inflow, m.balance, m.cost
+FROM {moves} AS m WHERE m.agent_index < $agents
 """
 
 _MIN_BALANCES = """
-SELECT agent_id, min(balance) AS low FROM agent_tick_metrics
-WHERE simulation_id = $sid AND day = $day GROUP BY agent_id
+SELECT a.agent_id, min(r.balance) AS low
+FROM agent_tick_rows AS r
+JOIN agents AS a ON a.simulation_id = $sid AND a.position = r.agent_index
+WHERE r.run_key = $key AND r.day = $day GROUP BY a.agent_id
 """
 
 
@@ -156,19 +160,21 @@ def agent_tick_metrics(
             "opening_balance": pa.array([b for _, b in opening], pa.int64()),
         }
     )
-    params = {"sid": sid, "day": day, "t0": t0, "t1": t1}
-    with _registered(con, f"_paysim_opening_{day}", table) as opening_name:
-        if moves is None:
-            sql = _AGENT_TICK_METRICS.format(moves=MOVES_SQL, opening=opening_name)
-            con.execute(sql, params)
-            return
+    key = run_key(sid)
+    if moves is not None:
         with _registered(con, f"_paysim_moves_{day}", moves) as name:
-            sql = _AGENT_TICK_ROWS.format(moves=name, opening=opening_name)
-            con.execute(sql, {"sid": sid, "day": day})
+            sql = _AGENT_TICK_ROWS.format(moves=name)
+            con.execute(sql, {"key": key, "day": day, "agents": len(opening)})
+        return
+    params = {"sid": sid, "key": key, "day": day, "t0": t0, "t1": t1}
+    with _registered(con, f"_paysim_opening_{day}", table) as opening_name:
+        sql = _AGENT_TICK_METRICS.format(moves=MOVES_SQL, opening=opening_name)
+        con.execute(sql, params)
 
 
 def min_balances(con: duckdb.DuckDBPyConnection, sid: str, day: int) -> dict[str, int]:
     """Each bank's lowest end-of-tick balance of ``day`` (banks whose balance never moved are
     absent)."""
-    rows = con.execute(_MIN_BALANCES, {"sid": sid, "day": day}).fetchall()
+    params = {"sid": sid, "key": run_key(sid), "day": day}
+    rows = con.execute(_MIN_BALANCES, params).fetchall()
     return {str(agent): int(low) for agent, low in rows}

@@ -247,6 +247,36 @@ FROM ((SELECT * FROM event_data_v3 EXCEPT ALL SELECT * FROM event_data)
       (SELECT * FROM event_data EXCEPT ALL SELECT * FROM event_data_v3))
 """
 
+AGENT_TICK_VIEW = """
+CREATE OR REPLACE VIEW agent_tick_metrics AS
+SELECT m.simulation_id, a.agent_id, r.tick, r.day, r.outflow, r.inflow, r.balance, r.cost
+FROM agent_tick_rows AS r
+JOIN (SELECT simulation_id, paysim_run_key(simulation_id) AS run_key FROM simulations) AS m
+  ON m.run_key = r.run_key
+JOIN agents AS a ON a.simulation_id = m.simulation_id AND a.position = r.agent_index
+"""
+"""Version 4: ``agent_tick_metrics`` (the table of versions 1-3, same columns) as a view over the
+stored ``agent_tick_rows``."""
+
+_CONVERT_AGENT_TICKS = """
+INSERT INTO agent_tick_rows (run_key, agent_index, tick, day, outflow, inflow, balance, cost)
+SELECT paysim_run_key(t.simulation_id), a.position, t.tick, t.day, t.outflow, t.inflow,
+       t.balance, t.cost
+FROM agent_tick_metrics_v3 AS t
+JOIN agents AS a ON a.simulation_id = t.simulation_id AND a.agent_id = t.agent_id
+ORDER BY t.simulation_id, t.day, a.position, t.tick
+"""
+
+_CHECK_AGENT_TICKS = """
+SELECT CASE WHEN count(*) > 0
+            THEN error('agent_tick_metrics rows that version 4 cannot store exactly: '
+                       || count(*) || ' rows (the file was left as it was)')
+       END
+FROM ((SELECT * FROM agent_tick_metrics_v3 EXCEPT ALL SELECT * FROM agent_tick_metrics)
+      UNION ALL
+      (SELECT * FROM agent_tick_metrics EXCEPT ALL SELECT * FROM agent_tick_metrics_v3))
+"""
+
 MIGRATION_4: tuple[str, ...] = (
     RUN_KEY_MACRO,
     DETAILS_MACRO,
@@ -259,8 +289,15 @@ MIGRATION_4: tuple[str, ...] = (
     "DROP TABLE event_data_v3",
     EVENTS_VIEW,
     PAYMENTS_VIEW,
+    "ALTER TABLE agent_tick_metrics RENAME TO agent_tick_metrics_v3",
+    _CONVERT_AGENT_TICKS,
+    AGENT_TICK_VIEW,
+    _CHECK_AGENT_TICKS,
+    "DROP TABLE agent_tick_metrics_v3",
 )
 """Migration 4 after its generated DDL (which creates ``event_rows`` and ``event_shapes``): each
 distinct details text of a version 3 run becomes one shape with no integer left out, the rows
 move into ``event_rows``, ``event_data`` becomes a view giving back exactly the rows it held
-(checked), and the ``events`` and ``payments`` views are made again over it."""
+(checked), and the ``events`` and ``payments`` views are made again over it; the rows of
+``agent_tick_metrics`` move into ``agent_tick_rows`` (run key, bank position) behind a view with
+the old columns, checked alike."""
