@@ -8,6 +8,7 @@ from typing import final
 
 __all__ = [
     "ArrivalBatch",
+    "DetailShapes",
     "Engine",
     "__version__",
     "core_version",
@@ -35,13 +36,14 @@ def event_types() -> list[str]:
 class DetailShapes:
     """The details templates of one stored run, and the store position of each agent index."""
 
-    def __init__(self, positions: list[int]) -> None: ...
+    def __new__(cls, positions: list[int]) -> DetailShapes: ...
     def intern(self, event_type: int, template: str) -> int:
         """The number of the shape of ``event_type`` (a code) with ``template``."""
     def take_new(self) -> list[tuple[int, int, str]]:
         """Shapes added since the last call: ``(number, event type code, template)``."""
     def __len__(self) -> int: ...
 
+@final
 class Engine:
     """One simulation, created from the normalized engine config (docs/engine-config.md)."""
 

@@ -25,9 +25,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::json::{
-    write_details_encoded, write_details_key, write_details_template, Names, Slots,
-};
+use super::json::{write_details_encoded, write_details_key, write_details_template, Names, Slots};
 use super::log::{EventLog, EventRow, EventsReleased};
 use super::value::Interner;
 
