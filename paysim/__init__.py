@@ -24,6 +24,7 @@ from paysim.exceptions import (
     ScenarioError,
     SimulationError,
     StoreError,
+    StoreNotFoundError,
 )
 
 __version__: str  # the engine crate's version, read from paysim._core on first use
@@ -72,6 +73,7 @@ __all__ = [
     "SimulationError",
     "Simulation",
     "StoreError",
+    "StoreNotFoundError",
     "TickSummary",
     "ValidationReport",
     "__version__",

@@ -105,3 +105,9 @@ class PolicyEvaluationError(SimulationError):
 
 class StoreError(PaysimError):
     """The database cannot be read or written."""
+
+
+class StoreNotFoundError(StoreError):
+    """The database file a command was pointed at does not exist (bad input: exit 2, like any
+    other file that is not there; a file that exists but cannot be used is a
+    :class:`StoreError`, exit 1)."""

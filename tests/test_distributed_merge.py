@@ -243,7 +243,7 @@ def test_unusable_shards_are_refused_with_their_name(
     con.execute("INSERT INTO schema_version VALUES (999, now(), '99.0', 'from the future')")
     con.close()
     cases = [
-        ([tmp_path / "missing.duckdb"], 1, "no database at"),
+        ([tmp_path / "missing.duckdb"], 2, "no database at"),
         ([text], 1, "is not a DuckDB database"),
         ([tmp_path], 1, "is a directory"),
         ([foreign], 1, "not a paysim store"),

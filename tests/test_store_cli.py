@@ -163,14 +163,16 @@ def test_resume_continues_to_the_uninterrupted_summary(db: Path) -> None:
     missing = invoke("run", CRISIS, "--resume", "ffff", "--db", db)
     assert missing.exit_code == 2 and "no checkpoint `ffff`" in missing.stderr
     nowhere = invoke("run", CRISIS, "--resume", "ffff", "--db", db.with_name("none.duckdb"))
-    assert nowhere.exit_code == 1 and "no database at" in nowhere.stderr
+    assert nowhere.exit_code == 2 and "no database at" in nowhere.stderr
 
 
 def test_db_migrate_needs_an_existing_file(db: Path) -> None:
     result = invoke("db", "migrate", "--db", db)
-    assert result.exit_code == 1 and "paysim db init" in result.stderr and not db.exists()
-    result = invoke("db", "list", "--db", db)
-    assert result.exit_code == 1 and "no database at" in result.stderr and not db.exists()
+    assert result.exit_code == 2 and "paysim db init" in result.stderr and not db.exists()
+    for command in (["db", "list"], ["db", "show", "x"], ["replay", "x"], ["checkpoint", "list"]):
+        result = invoke(*command, "--db", db)
+        assert result.exit_code == 2 and "no database at" in result.stderr, command
+        assert "Traceback" not in result.stderr and not db.exists()
 
 
 def test_readme_documents_the_store() -> None:

@@ -36,6 +36,7 @@ from paysim.exceptions import (
     ScenarioError,
     SimulationError,
     StoreError,
+    StoreNotFoundError,
 )
 from paysim.outputs import OutputError
 
@@ -146,6 +147,8 @@ def describe(exc: BaseException) -> tuple[int, str]:
         return EXIT_INVALID, f"the run failed: {exc}"
     if isinstance(exc, OutputError | ArgumentError):
         return EXIT_USAGE, str(exc)
+    if isinstance(exc, StoreNotFoundError):
+        return EXIT_USAGE, f"database: {exc}"
     if isinstance(exc, StoreError):
         return EXIT_INVALID, f"database: {exc}"
     if isinstance(exc, PaysimError):

@@ -98,11 +98,11 @@ def init_cmd(db: DbOption = DEFAULT_DB, debug: DebugOption = False) -> None:
 @db_app.command("migrate")
 def migrate_cmd(db: DbOption = DEFAULT_DB, debug: DebugOption = False) -> None:
     """Migrate an existing database to this paysim's schema (nothing is dropped)."""
-    from paysim.exceptions import StoreError
+    from paysim.exceptions import StoreNotFoundError
     from paysim.store import open as open_store
 
     if not db.exists():
-        raise StoreError(f"no database at {db} (`paysim db init` creates one)")
+        raise StoreNotFoundError(f"no database at {db} (`paysim db init` creates one)")
     with open_store(db, write=True) as store:
         applied, version = store.migrations_applied, store.schema_version
     for m in applied:

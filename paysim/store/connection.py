@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from paysim.exceptions import StoreError
+from paysim.exceptions import StoreError, StoreNotFoundError
 from paysim.store.migrations import (
     SCHEMA_VERSION,
     Migration,
@@ -113,7 +113,7 @@ def connect(path: Path, *, write: bool) -> tuple[duckdb.DuckDBPyConnection, int,
     if exists:
         _check_header(path)
     elif not write:
-        raise StoreError(
+        raise StoreNotFoundError(
             f"no database at {path} (`paysim run --persist` or `paysim db init` creates one)"
         )
     elif not path.parent.is_dir():

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from paysim.exceptions import ArgumentError, StoreError
+from paysim.exceptions import ArgumentError, StoreError, StoreNotFoundError
 from paysim.store.connection import _check_header, _describe
 from paysim.store.ddl import column_names
 from paysim.store.migrations import SCHEMA_VERSION, check_readable
@@ -108,7 +108,7 @@ def _fetch(con: duckdb.DuckDBPyConnection, query: str) -> list[tuple[object, ...
 def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """Attaches ``path`` read-only as the source; returns its schema version."""
     if not path.exists():
-        raise StoreError(f"no database at {path} (nothing to merge)")
+        raise StoreNotFoundError(f"no database at {path} (nothing to merge)")
     _check_header(path)
     try:
         con.execute(f"ATTACH {_q(str(path))} AS {_ALIAS} (READ_ONLY)")
@@ -259,7 +259,7 @@ def merge(target: str | os.PathLike[str], sources: Sequence[str | os.PathLike[st
         seen.append(shard)
     for shard in shards:
         if not shard.exists():  # before the target is created
-            raise StoreError(f"no database at {shard} (nothing to merge)")
+            raise StoreNotFoundError(f"no database at {shard} (nothing to merge)")
     created = not out.exists()
     try:
         return _merge_all(out, shards)
