@@ -283,3 +283,19 @@ def test_a_details_text_with_a_nul_is_refused() -> None:
     bad = events.set_column(8, "details", pa.array(details, pa.utf8()))
     with pytest.raises(StoreError, match="NUL"):
         stored_from_text(bad, AGENTS, _core.DetailShapes(list(range(len(AGENTS)))))
+
+
+def test_a_run_whose_key_is_taken_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    """Two runs under one run key would mix their events: the writer refuses the second (made
+    here by hand: a real clash has a chance of about n² / 2⁶¹)."""
+    sim = Simulation(Path("scenarios/demo.yaml"))
+    sim.simulation_id = "new-run"
+    with paysim.store.open(tmp_path / "k.duckdb", write=True) as st:
+        st.execute(
+            "INSERT INTO event_shapes VALUES ('older-run', ?, 0, 'Arrival', ['{}'])",
+            [run_key("new-run")],
+        )
+        sink = paysim.store.StoreSink(st, sim)
+        with pytest.raises(StoreError, match="has the run key of run older-run"):
+            sink.open({})
+        assert st.rows("SELECT count(*) AS n FROM simulations")[0]["n"] == 0

@@ -185,6 +185,17 @@ class StoreSink:
         con = self.store.connection
         try:
             with self.store.transaction():
+                # Two runs under one key would mix their events (a chance of about n² / 2⁶¹).
+                clash = con.execute(
+                    "SELECT simulation_id FROM event_shapes WHERE run_key = ? "
+                    "AND simulation_id <> ? LIMIT 1",
+                    [self.run_key, sid],
+                ).fetchall()
+                if clash:
+                    raise StoreError(
+                        f"{self.store.path}: run {sid} has the run key of run {clash[0][0]}; "
+                        "nothing was written (run it again: it gets a new id)"
+                    )
                 row = rows.simulation_row(
                     sim,
                     sid,
