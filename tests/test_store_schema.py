@@ -374,3 +374,29 @@ def test_damaged_blocks_are_a_store_error_when_read(tmp_path: Path) -> None:
     with pytest.raises(StoreError), paysim.store.open(db) as store:
         for model in TABLES:
             store.sql(f"SELECT * FROM {model.table}")
+
+
+def test_migration_4_check_finds_any_changed_missing_or_extra_row() -> None:
+    """Migration 4 compares old and new rows by count and sum of row hashes per run (little
+    memory on large files): one changed value, a missing row or an extra row stops it."""
+    from paysim.store.views import _same_rows
+
+    con = duckdb.connect()
+    base = "SELECT 'r' || (i % 3) AS simulation_id, i AS a, 'x' || i AS b FROM range(1000) t(i)"
+    con.execute(f"CREATE TABLE old AS {base}")
+    check = _same_rows("old", "new", "a, b", "rows")
+    variants = {
+        "same": "SELECT * FROM old",
+        "changed": "SELECT simulation_id, a, CASE WHEN a = 500 THEN 'y' ELSE b END AS b FROM old",
+        "missing": "SELECT * FROM old WHERE a <> 7",
+        "extra": "SELECT * FROM old UNION ALL SELECT 'r1', 7, 'x7'",
+        "moved": "SELECT CASE WHEN a = 9 THEN 'r1' ELSE simulation_id END AS simulation_id, a, b "
+        "FROM old",
+    }
+    for name, sql in variants.items():
+        con.execute(f"CREATE OR REPLACE TABLE new AS {sql}")
+        if name == "same":
+            con.execute(check)
+            continue
+        with pytest.raises(duckdb.Error, match="cannot store exactly"):
+            con.execute(check).fetchall()

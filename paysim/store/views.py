@@ -237,15 +237,32 @@ SELECT CASE WHEN count(DISTINCT simulation_id) <> count(DISTINCT run_key)
 FROM event_shapes
 """
 
-_CHECK_EVENT_DATA = """
+_EVENT_COLUMNS = (
+    "seq, tick, day, event_type, tx_key, agent_index, counterparty_index, amount, details"
+)
+
+
+def _same_rows(old: str, new: str, columns: str, what: str) -> str:
+    """A statement that fails unless ``old`` and ``new`` hold the same rows per run: the same
+    count and the same sum of row hashes (a streaming aggregate: it needs memory per run, not
+    per row, so a large file migrates in little memory)."""
+    digest = f"count(*) AS n, sum(hash({columns})::HUGEINT) AS h"
+    return f"""
 SELECT CASE WHEN count(*) > 0
-            THEN error('events of schema version 3 that version 4 cannot store exactly: '
-                       || count(*) || ' rows (the file was left as it was)')
+            THEN error('{what} that version 4 cannot store exactly, in ' || count(*)
+                       || ' run(s) (the file was left as it was)')
        END
-FROM ((SELECT * FROM event_data_v3 EXCEPT ALL SELECT * FROM event_data)
+FROM ((SELECT simulation_id, {digest} FROM {old} GROUP BY simulation_id
+       EXCEPT ALL SELECT simulation_id, {digest} FROM {new} GROUP BY simulation_id)
       UNION ALL
-      (SELECT * FROM event_data EXCEPT ALL SELECT * FROM event_data_v3))
+      (SELECT simulation_id, {digest} FROM {new} GROUP BY simulation_id
+       EXCEPT ALL SELECT simulation_id, {digest} FROM {old} GROUP BY simulation_id))
 """
+
+
+_CHECK_EVENT_DATA = _same_rows(
+    "event_data_v3", "event_data", _EVENT_COLUMNS, "events of schema version 3"
+)
 
 AGENT_TICK_VIEW = """
 CREATE OR REPLACE VIEW agent_tick_metrics AS
@@ -267,15 +284,12 @@ JOIN agents AS a ON a.simulation_id = t.simulation_id AND a.agent_id = t.agent_i
 ORDER BY t.simulation_id, t.day, a.position, t.tick
 """
 
-_CHECK_AGENT_TICKS = """
-SELECT CASE WHEN count(*) > 0
-            THEN error('agent_tick_metrics rows that version 4 cannot store exactly: '
-                       || count(*) || ' rows (the file was left as it was)')
-       END
-FROM ((SELECT * FROM agent_tick_metrics_v3 EXCEPT ALL SELECT * FROM agent_tick_metrics)
-      UNION ALL
-      (SELECT * FROM agent_tick_metrics EXCEPT ALL SELECT * FROM agent_tick_metrics_v3))
-"""
+_CHECK_AGENT_TICKS = _same_rows(
+    "agent_tick_metrics_v3",
+    "agent_tick_metrics",
+    "agent_id, tick, day, outflow, inflow, balance, cost",
+    "agent_tick_metrics rows",
+)
 
 MIGRATION_4: tuple[str, ...] = (
     RUN_KEY_MACRO,
