@@ -165,6 +165,33 @@ def test_conflicting_rows_are_refused_and_nothing_is_written(
     assert contents(target) == before
 
 
+def test_two_runs_under_one_run_key_are_refused_and_nothing_is_written(
+    shards: dict[str, Path], tmp_path: Path
+) -> None:
+    """A run's events are stored under a key derived from its id; two different runs with one
+    key (planted here: by chance about n² / 2⁶¹) would mix their events, so the merge stops."""
+    target = tmp_path / "merged.duckdb"
+    assert invoke("db", "merge", shards["c"], "--db", target).exit_code == 0
+    before = contents(target)
+    planted = tmp_path / "planted.duckdb"
+    shutil.copy(shards["c"], planted)
+    con = duckdb.connect(str(shards["a"]), read_only=True)
+    try:
+        key = con.execute("SELECT run_key FROM event_shapes LIMIT 1").fetchall()[0][0]
+    finally:
+        con.close()
+    con = duckdb.connect(str(planted))
+    try:
+        con.execute("INSERT INTO event_shapes VALUES ('intruder', ?, 0, 'Arrival', ['{}'])", [key])
+    finally:
+        con.close()
+    result = invoke("db", "merge", shards["a"], planted, "--db", target)
+    assert result.exit_code == 1, result.stdout
+    assert "have the same run key" in result.stderr and "intruder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert contents(target) == before
+
+
 def test_a_run_left_running_by_a_killed_process_merges_as_interrupted(
     shards: dict[str, Path], tmp_path: Path
 ) -> None:

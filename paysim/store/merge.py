@@ -270,6 +270,21 @@ def merge(target: str | os.PathLike[str], sources: Sequence[str | os.PathLike[st
         raise
 
 
+def _check_run_keys(con: duckdb.DuckDBPyConnection, out: Path) -> None:
+    """Refuses a merge that would put two runs under one run key (their events would mix; a
+    chance of about n² / 2⁶¹): the whole merge is rolled back."""
+    clash = con.execute(
+        "SELECT run_key, min(simulation_id), max(simulation_id) FROM event_shapes "
+        "GROUP BY run_key HAVING count(DISTINCT simulation_id) > 1 LIMIT 1"
+    ).fetchall()
+    if clash:
+        _, first, second = clash[0]
+        raise StoreError(
+            f"cannot merge into {out}: runs {first} and {second} have the same run key; "
+            "nothing was merged"
+        )
+
+
 def _merge_all(out: Path, shards: Sequence[Path]) -> MergeResult:
     import paysim.store
 
@@ -296,6 +311,7 @@ def _merge_all(out: Path, shards: Sequence[Path]) -> MergeResult:
                     except duckdb.Error:
                         pass  # not attached
                 results.append(result)
+            _check_run_keys(con, out)
         recovered = store.recover_interrupted()
     return MergeResult(out, results, recovered)
 
