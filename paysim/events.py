@@ -3,12 +3,14 @@
 The engine exports Arrow-layout buffers (offsets, data, validity bitmaps); this module wraps
 them without copying values one by one, so draining millions of events stays cheap.
 
-:func:`coded_events_table` is the store's export: the same rows with the ids as the numbers
-the engine holds (event type code, payment key, agent index), which are much cheaper to write
-to a database than millions of id strings. ``paysim.store`` renders them back to the text of
-:data:`EVENT_SCHEMA` when a run is read. :func:`tick_aggregates` gives the per-tick counts and
-the per-tick, per-agent balance movements of a range of events (ENGINE.md §12.2), which the
-store keeps as its per-tick tables.
+:func:`stored_events_table` is the store's export: the same rows with the ids as the numbers
+the engine holds (payment key, agent positions) and the details as a shape (event type and
+details template, numbered by a ``_core.DetailShapes``) plus the integers left out of it, which
+are much cheaper to write to a database than millions of strings. ``paysim.store`` renders them
+back to the text of :data:`EVENT_SCHEMA` when a run is read. :func:`coded_events_table` is the
+same rows with the details text and the event type code (the form of store schema 3).
+:func:`tick_aggregates` gives the per-tick counts and the per-tick, per-agent balance movements
+of a range of events (ENGINE.md §12.2), which the store keeps as its per-tick tables.
 """
 
 from __future__ import annotations

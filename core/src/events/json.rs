@@ -103,8 +103,8 @@ pub fn write_i64(out: &mut String, v: i64) {
     write_u64(out, v.unsigned_abs());
 }
 
-/// Integers taken out of a details object to make its template
-/// ([`write_details_template`]).
+/// Integers taken out of a details object to make its template (the store's
+/// details shapes, [`super::DetailShapes`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Slots {
     /// The integers, in rendering order; `len` of them are set.

@@ -19,8 +19,10 @@
 //!   hash-map iteration order or on the machine.
 //!
 //! Consumers: the bindings call [`EventLog::export`] (Arrow-layout columns for
-//! `events_since`) or [`EventLog::export_coded`] (the same rows with ids as
-//! numbers, for the store) and [`EventLog::release_before`] (`release_events_before`);
+//! `events_since`), [`EventLog::export_coded`] (the same rows with ids as
+//! numbers) or [`EventLog::export_stored`] (ids as numbers and details as a
+//! [`DetailShapes`] shape plus integers, what the store writes) and
+//! [`EventLog::release_before`] (`release_events_before`);
 //! Rust code reads decoded [`EventView`]s via [`EventLog::get`] and
 //! [`EventLog::iter_from`], or the cheaper [`EventRow`]s.
 //!
