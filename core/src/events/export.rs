@@ -520,42 +520,32 @@ struct RowContext<'a> {
     scratch: String,
 }
 
-/// The columns every shape shares: `seq`, `tick`, `day`, `amount`, `details`.
-struct CommonBuilder {
+/// The numeric columns every shape shares: `seq`, `tick`, `day`, `amount`.
+struct RowNumbers {
     seq: PrimitiveBuilder<i64>,
     tick: PrimitiveBuilder<i64>,
     day: PrimitiveBuilder<i64>,
     amount: PrimitiveBuilder<i64>,
-    details: Utf8Builder,
 }
 
-impl CommonBuilder {
+impl RowNumbers {
     fn with_capacity(rows: usize) -> Self {
-        CommonBuilder {
+        RowNumbers {
             seq: PrimitiveBuilder::with_capacity(rows),
             tick: PrimitiveBuilder::with_capacity(rows),
             day: PrimitiveBuilder::with_capacity(rows),
             amount: PrimitiveBuilder::with_capacity(rows),
-            details: Utf8Builder::with_capacity(rows, 64),
         }
     }
 
-    fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
+    fn push(&mut self, r: &EventRow, ticks_per_day: u32) {
         self.seq
             .push(Some(i64::try_from(r.seq).unwrap_or(i64::MAX)));
         self.tick.push(Some(i64::from(r.tick)));
         self.day.push(Some(i64::from(
-            r.tick.checked_div(cx.ticks_per_day).unwrap_or(0),
+            r.tick.checked_div(ticks_per_day).unwrap_or(0),
         )));
         self.amount.push(r.amount);
-        write_details_encoded(
-            &mut self.details.data,
-            details,
-            cx.strings,
-            cx.names,
-            &mut cx.scratch,
-        );
-        self.details.end_row(true)
     }
 
     fn truncate_rows(&mut self, rows: usize) {
@@ -567,6 +557,37 @@ impl CommonBuilder {
         ] {
             b.truncate_rows(rows);
         }
+    }
+}
+
+/// The columns the text and coded shapes share: the numbers and `details`.
+struct CommonBuilder {
+    numbers: RowNumbers,
+    details: Utf8Builder,
+}
+
+impl CommonBuilder {
+    fn with_capacity(rows: usize) -> Self {
+        CommonBuilder {
+            numbers: RowNumbers::with_capacity(rows),
+            details: Utf8Builder::with_capacity(rows, 64),
+        }
+    }
+
+    fn push(&mut self, r: &EventRow, details: &[u8], cx: &mut RowContext<'_>) -> bool {
+        self.numbers.push(r, cx.ticks_per_day);
+        write_details_encoded(
+            &mut self.details.data,
+            details,
+            cx.strings,
+            cx.names,
+            &mut cx.scratch,
+        );
+        self.details.end_row(true)
+    }
+
+    fn truncate_rows(&mut self, rows: usize) {
+        self.numbers.truncate_rows(rows);
         self.details.truncate_rows(rows);
     }
 }
@@ -642,14 +663,14 @@ impl BatchBuilder for TextBuilder {
         let c = self.common;
         EventBatch {
             len,
-            seq: c.seq.finish(),
-            tick: c.tick.finish(),
-            day: c.day.finish(),
+            seq: c.numbers.seq.finish(),
+            tick: c.numbers.tick.finish(),
+            day: c.numbers.day.finish(),
             event_type: self.event_type.finish(),
             tx_id: self.tx_id.finish(),
             agent_id: self.agent_id.finish(),
             counterparty_id: self.counterparty_id.finish(),
-            amount: c.amount.finish(),
+            amount: c.numbers.amount.finish(),
             details: c.details.finish(),
         }
     }
@@ -702,14 +723,14 @@ impl BatchBuilder for CodedBuilder {
         let c = self.common;
         CodedEventBatch {
             len,
-            seq: c.seq.finish(),
-            tick: c.tick.finish(),
-            day: c.day.finish(),
+            seq: c.numbers.seq.finish(),
+            tick: c.numbers.tick.finish(),
+            day: c.numbers.day.finish(),
             event_type: self.event_type,
             tx_key: self.tx_key.finish(),
             agent_index: self.agent_index.finish(),
             counterparty_index: self.counterparty_index.finish(),
-            amount: c.amount.finish(),
+            amount: c.numbers.amount.finish(),
             details: c.details.finish(),
         }
     }
@@ -717,14 +738,11 @@ impl BatchBuilder for CodedBuilder {
 
 struct StoredBuilder<'s> {
     shapes: &'s mut DetailShapes,
-    seq: PrimitiveBuilder<i64>,
-    tick: PrimitiveBuilder<i64>,
-    day: PrimitiveBuilder<i64>,
+    numbers: RowNumbers,
     shape: PrimitiveBuilder<i32>,
     tx_key: PrimitiveBuilder<u64>,
     agent_index: PrimitiveBuilder<i32>,
     counterparty_index: PrimitiveBuilder<i32>,
-    amount: PrimitiveBuilder<i64>,
     n: [PrimitiveBuilder<i64>; Slots::CAPACITY],
     key: String,
     structure: Vec<u8>,
@@ -735,14 +753,11 @@ impl<'s> StoredBuilder<'s> {
     fn new(shapes: &'s mut DetailShapes, rows: usize) -> Self {
         StoredBuilder {
             shapes,
-            seq: PrimitiveBuilder::with_capacity(rows),
-            tick: PrimitiveBuilder::with_capacity(rows),
-            day: PrimitiveBuilder::with_capacity(rows),
+            numbers: RowNumbers::with_capacity(rows),
             shape: PrimitiveBuilder::with_capacity(rows),
             tx_key: PrimitiveBuilder::with_capacity(rows),
             agent_index: PrimitiveBuilder::with_capacity(rows),
             counterparty_index: PrimitiveBuilder::with_capacity(rows),
-            amount: PrimitiveBuilder::with_capacity(rows),
             n: core::array::from_fn(|_| PrimitiveBuilder::with_capacity(rows)),
             key: String::with_capacity(128),
             structure: Vec::with_capacity(128),
@@ -784,16 +799,10 @@ impl BatchBuilder for StoredBuilder<'_> {
             }
         };
         self.shape.push(Some(shape));
-        self.seq
-            .push(Some(i64::try_from(r.seq).unwrap_or(i64::MAX)));
-        self.tick.push(Some(i64::from(r.tick)));
-        self.day.push(Some(i64::from(
-            r.tick.checked_div(cx.ticks_per_day).unwrap_or(0),
-        )));
+        self.numbers.push(r, cx.ticks_per_day);
         self.tx_key.push(r.tx);
         self.agent_index.push(self.shapes.position(r.agent));
         self.counterparty_index.push(self.shapes.position(r.cp));
-        self.amount.push(r.amount);
         for (i, b) in self.n.iter_mut().enumerate() {
             b.push((i < self.slots.len).then(|| self.slots.values.get(i).copied().unwrap_or(0)));
         }
@@ -801,14 +810,7 @@ impl BatchBuilder for StoredBuilder<'_> {
     }
 
     fn truncate_rows(&mut self, rows: usize) {
-        for b in [
-            &mut self.seq,
-            &mut self.tick,
-            &mut self.day,
-            &mut self.amount,
-        ] {
-            b.truncate_rows(rows);
-        }
+        self.numbers.truncate_rows(rows);
         for b in [
             &mut self.shape,
             &mut self.agent_index,
@@ -824,16 +826,17 @@ impl BatchBuilder for StoredBuilder<'_> {
 
     fn finish(self, len: usize) -> StoredEventBatch {
         let [n0, n1, n2] = self.n;
+        let numbers = self.numbers;
         StoredEventBatch {
             len,
-            seq: self.seq.finish(),
-            tick: self.tick.finish(),
-            day: self.day.finish(),
+            seq: numbers.seq.finish(),
+            tick: numbers.tick.finish(),
+            day: numbers.day.finish(),
             shape: self.shape.finish(),
             tx_key: self.tx_key.finish(),
             agent_index: self.agent_index.finish(),
             counterparty_index: self.counterparty_index.finish(),
-            amount: self.amount.finish(),
+            amount: numbers.amount.finish(),
             n: [n0.finish(), n1.finish(), n2.finish()],
         }
     }
