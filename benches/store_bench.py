@@ -6,9 +6,12 @@ medians of several runs taken in turn (so a change in the machine's load hits ev
 alike), with the load average: the run without persisting (``--format summary``: no event
 leaves the engine), the same run exporting every event to a sink that drops them, and the run
 persisted into a fresh DuckDB file (opened and closed, as ``paysim run --persist`` does); wall
-and CPU seconds of each. Then where a persisted run's time goes, measured on one more run with
-the database work done in line (no overlap): engine, export, appending events, day tables,
-commits. Last, how fast the stored run is read back.
+and CPU seconds of each. Two probes split the persisted run's extra time: the same run stored
+with everything but its events (run rows, checkpoints, the per-day and per-tick tables, one
+transaction a day), and the same run also turning every event into the stored form, which is
+then dropped instead of appended. Then where a persisted run's time goes, measured on one more
+run with the database work done in line (no overlap): engine, export, appending events, day
+tables, commits. Last, how fast the stored run is read back.
 
 ``python benches/store_bench.py --repeats N`` changes the number of runs per kind (default 5).
 """
@@ -26,6 +29,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import paysim.store
+from paysim.events import tick_aggregates
 from paysim.hookspecs import OutputSink
 from paysim.simulation import Simulation
 from paysim.sinks import ConsoleSink, run_with_sinks
@@ -54,6 +58,28 @@ class Drain:
         return None
 
 
+class WithoutEvents(StoreSink):
+    """Probe: stores the run as ``--persist`` does but for its events (the per-tick tables
+    still come from the engine's aggregates of them)."""
+
+    def take_events(self, sim: Simulation, start_seq: int, stop_seq: int) -> None:
+        with self._timed("export"):
+            counts, moves, self._balances = tick_aggregates(
+                sim._engine, start_seq, stop_seq, self._balances
+            )
+            self._counts.append(counts)
+            self._moves.append(self._by_position(moves, "agent_index"))
+
+
+class EventsDropped(StoreSink):
+    """Probe: stores the run as ``--persist`` does, exporting its events in the stored form,
+    but drops them where they would be appended."""
+
+    def _flush(self, *, whole: bool = False) -> None:
+        self._shapes_table()
+        self._buffer, self._buffered = [], 0
+
+
 Sample = tuple[float, float]
 """Wall and CPU seconds."""
 
@@ -67,12 +93,14 @@ def timed_run(extra: list[OutputSink]) -> Sample:
     return time.perf_counter() - t, time.process_time() - c
 
 
-def persisted_run(db: Path, *, background: bool = True) -> tuple[Sample, StoreSink]:
+def persisted_run(
+    db: Path, *, background: bool = True, kind: type[StoreSink] = StoreSink
+) -> tuple[Sample, StoreSink]:
     """The run persisted into the fresh file ``db`` (opened and closed within the timing)."""
     sim = Simulation(SCENARIO, days=DAYS)
     t, c = time.perf_counter(), time.process_time()
     with paysim.store.open(db, write=True) as store:
-        sink = StoreSink(store, sim, background=background)
+        sink = kind(store, sim, background=background)
         with redirect_stdout(io.StringIO()):
             run_with_sinks(sim, [ConsoleSink(mode="summary"), sink])
     return (time.perf_counter() - t, time.process_time() - c), sink
@@ -132,6 +160,7 @@ def main(repeats: int = 5) -> None:
     plain: list[Sample] = []
     drained: list[Sample] = []
     persisted: list[Sample] = []
+    probes: dict[type[StoreSink], list[Sample]] = {WithoutEvents: [], EventsDropped: []}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "run0.duckdb"
         sink: StoreSink | None = None
@@ -142,6 +171,10 @@ def main(repeats: int = 5) -> None:
             sample, sink = persisted_run(path)
             persisted.append(sample)
             db = path
+            for kind, samples in probes.items():
+                samples.append(
+                    persisted_run(Path(tmp) / f"{kind.__name__}{i}.duckdb", kind=kind)[0]
+                )
         assert sink is not None
         load_after = os.getloadavg()[0]
         events = sink.events_written
@@ -159,6 +192,12 @@ def main(repeats: int = 5) -> None:
             _line("run with --persist", persisted, f"  extra wall {100 * extra / base:+.0f}%")
             + " (target < +30%)"
         )
+        for label, kind in (
+            ("  probe: all but the events", WithoutEvents),
+            ("  probe: + export, not stored", EventsDropped),
+        ):
+            part = _median(probes[kind])[0] - base
+            print(_line(label, probes[kind], f"  extra wall {100 * part / base:+.0f}%"))
         print(
             f"  events persisted             {events / extra / 1e6:.2f} M per extra second of "
             f"wall time (target >= 2.00); database file {db.stat().st_size / 1e6:.1f} MB"

@@ -20,6 +20,7 @@ from paysim.store import ddl
 from paysim.store.ids import id_time_ms, new_id
 from paysim.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, migrate
 from paysim.store.models import TABLES, SimulationRow, Table, col
+from paysim.store.views import RowStep
 from tests.cli_support import REPO, invoke
 from tests.store_support import FIXTURES
 
@@ -151,6 +152,35 @@ def test_fixture_database_migrates_and_keeps_its_runs(fixture: Path, tmp_path: P
                 count = store.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"]
                 assert count == recorded[table] > 0, table
     assert digest(fixture) == before
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    """Everything a schema is made of: tables, views, columns, constraints, macros."""
+    queries = {
+        "tables": "SELECT table_name, sql FROM duckdb_tables() ORDER BY 1",
+        "views": "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY 1",
+        "columns": "SELECT table_name, column_name, column_index, data_type, is_nullable, "
+        "column_default FROM duckdb_columns() WHERE NOT internal ORDER BY 1, 3",
+        "constraints": "SELECT table_name, constraint_type, constraint_text "
+        "FROM duckdb_constraints() ORDER BY ALL",
+        "macros": "SELECT function_name, macro_definition FROM duckdb_functions() "
+        "WHERE function_type = 'macro' AND NOT internal ORDER BY 1",
+    }
+    return {k: con.execute(q).fetchall() for k, q in queries.items()}
+
+
+def test_a_new_file_has_the_schema_of_an_upgraded_one(tmp_path: Path) -> None:
+    """A new file skips the migration steps that move or check rows (there are none); it must
+    still end with exactly the schema the oldest released file gets by upgrading."""
+    assert any(isinstance(s, RowStep) for m in MIGRATIONS for s in m.sql)
+    with paysim.store.open(tmp_path / "new.duckdb", write=True) as store:
+        fresh = _catalog(store.connection)
+    db = tmp_path / VERSIONED[0].name
+    shutil.copy(VERSIONED[0], db)
+    with paysim.store.open(db, write=True) as store:
+        upgraded = _catalog(store.connection)
+    assert fresh["tables"] and fresh["views"] and fresh["macros"]
+    assert fresh == upgraded
 
 
 def test_migration_adds_tables_and_columns_and_keeps_rows(tmp_path: Path) -> None:

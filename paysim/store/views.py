@@ -23,6 +23,16 @@ layout gets a migration of its own.
 
 from __future__ import annotations
 
+
+class RowStep(str):
+    """A migration statement that only moves or checks rows of the tables an earlier version
+    made. On a database the migrations are creating (no earlier version, so no rows) it has
+    nothing to do, and :func:`paysim.store.migrations.migrate` skips it: it changes no table,
+    view or macro, so a fresh file and an upgraded one still end with the same schema."""
+
+    __slots__ = ()
+
+
 TX_ID_MACRO = """
 CREATE OR REPLACE MACRO paysim_tx_id(tx_key) AS
 CASE WHEN tx_key IS NULL THEN NULL
@@ -171,13 +181,13 @@ MIGRATION_3: tuple[str, ...] = (
     TX_ID_MACRO,
     TX_KEY_MACRO,
     "ALTER TABLE events RENAME TO events_v2",
-    _CONVERT_EVENTS,
+    RowStep(_CONVERT_EVENTS),
     EVENTS_VIEW,
-    _CHECK_CONVERSION,
+    RowStep(_CHECK_CONVERSION),
     "DROP TABLE events_v2",
     "ALTER TABLE payments RENAME TO payments_v2",
     PAYMENTS_VIEW,
-    _CHECK_PAYMENTS,
+    RowStep(_CHECK_PAYMENTS),
     "DROP TABLE payments_v2",
 )
 """Migration 3 after its generated DDL (which creates ``event_data``): the macros, the events
@@ -295,18 +305,18 @@ MIGRATION_4: tuple[str, ...] = (
     RUN_KEY_MACRO,
     DETAILS_MACRO,
     "ALTER TABLE event_data RENAME TO event_data_v3",
-    _CONVERT_SHAPES,
-    _CHECK_RUN_KEYS,
-    _CONVERT_ROWS,
+    RowStep(_CONVERT_SHAPES),
+    RowStep(_CHECK_RUN_KEYS),
+    RowStep(_CONVERT_ROWS),
     EVENT_DATA_VIEW,
-    _CHECK_EVENT_DATA,
+    RowStep(_CHECK_EVENT_DATA),
     "DROP TABLE event_data_v3",
     EVENTS_VIEW,
     PAYMENTS_VIEW,
     "ALTER TABLE agent_tick_metrics RENAME TO agent_tick_metrics_v3",
-    _CONVERT_AGENT_TICKS,
+    RowStep(_CONVERT_AGENT_TICKS),
     AGENT_TICK_VIEW,
-    _CHECK_AGENT_TICKS,
+    RowStep(_CHECK_AGENT_TICKS),
     "DROP TABLE agent_tick_metrics_v3",
 )
 """Migration 4 after its generated DDL (which creates ``event_rows`` and ``event_shapes``): each
