@@ -29,7 +29,6 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import paysim.store
-from paysim.events import tick_aggregates
 from paysim.hookspecs import OutputSink
 from paysim.simulation import Simulation
 from paysim.sinks import ConsoleSink, run_with_sinks
@@ -64,11 +63,7 @@ class WithoutEvents(StoreSink):
 
     def take_events(self, sim: Simulation, start_seq: int, stop_seq: int) -> None:
         with self._timed("export"):
-            counts, moves, self._balances = tick_aggregates(
-                sim._engine, start_seq, stop_seq, self._balances
-            )
-            self._counts.append(counts)
-            self._moves.append(self._by_position(moves, "agent_index"))
+            self._take_aggregates(sim, start_seq, stop_seq)
 
 
 class EventsDropped(StoreSink):

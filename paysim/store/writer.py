@@ -229,11 +229,7 @@ class StoreSink:
         """Reads events ``[start_seq, stop_seq)`` from the engine, in the stored form, with
         their per-tick aggregates (the run's steps end on tick boundaries)."""
         with self._timed("export"):
-            counts, moves, self._balances = tick_aggregates(
-                sim._engine, start_seq, stop_seq, self._balances
-            )
-            self._counts.append(counts)
-            self._moves.append(self._by_position(moves, "agent_index"))
+            self._take_aggregates(sim, start_seq, stop_seq)
             tables = []
             seq = start_seq
             while seq < stop_seq:
@@ -246,6 +242,15 @@ class StoreSink:
             self._new_shapes.extend(self._shapes.take_new())
         for table in tables:
             self._add(table)
+
+    def _take_aggregates(self, sim: Simulation, start_seq: int, stop_seq: int) -> None:
+        """Keeps the per-tick counts and balance movements of events ``[start_seq, stop_seq)``
+        for the day's tables."""
+        counts, moves, self._balances = tick_aggregates(
+            sim._engine, start_seq, stop_seq, self._balances
+        )
+        self._counts.append(counts)
+        self._moves.append(self._by_position(moves, "agent_index"))
 
     def _by_position(self, table: pa.Table, column: str) -> pa.Table:
         """``table`` with the engine's agent indices in ``column`` made scenario positions."""
